@@ -2,7 +2,8 @@
 """Prediction speed, memory and FLOPs of a trained SINET archive, per batch size.
 
     python scripts/benchmark_efficiency.py ARCHIVE DATA_FILE [--batch-sizes 1 32] [--limit N]
-        [--cuda-device -1] [--long-sentence-words 300] [--output benchmarks/efficiency.json]
+        [--precisions float32 bfloat16 int8] [--cuda-device -1] [--long-sentence-words 300]
+        [--output benchmarks/efficiency.json]
 
 DATA_FILE is read with the archive's validation reader, so every sentence has all its spans of at
 most `max_span_size` words as candidates, as in evaluation. For each batch size the sentences are
@@ -14,8 +15,10 @@ the clock starts; the timed passes run in eval mode under `torch.inference_mode`
 warm-up batch:
 
 * prediction: the model's forward pass, which includes the decoding (entities, relations);
-* encoder: the model's `embedder` alone on the same batches; the ratio of the two times is what
-  SINET adds over its encoder;
+* encoder: the model's encoder alone (`Sinet.encode`) on the same batches; the ratio of the two
+  times is what SINET adds over its encoder;
+* accuracy: Ent / Rel / Rel+ F1 of those predictions against the file's gold annotation, so that a
+  faster `inference_precision` (each of --precisions is measured) shows what it costs;
 * peak memory: the growth of the process's peak resident memory (Linux VmHWM, restarted just
   before the warm-up) during the prediction pass, and on a GPU the peak of
   `torch.cuda.max_memory_allocated`; each batch size runs in a fresh process, so peaks do not mix;
@@ -48,6 +51,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # a checkout without pip install
 import sinet_allen  # noqa: E402,F401  (registers the model and reader for load_archive)
+from sinet_allen.files import write_json_atomically  # noqa: E402
+from sinet_allen.metrics.joint_ie_f1 import JointIEF1  # noqa: E402
+from sinet_allen.models.sinet import INFERENCE_PRECISIONS  # noqa: E402
 from allennlp.data import Batch, Instance  # noqa: E402
 from allennlp.models.archival import load_archive  # noqa: E402
 from allennlp.nn.util import move_to_device  # noqa: E402
@@ -127,24 +133,11 @@ def report_header(script: str, argv: List[str], machine: Dict[str, Any]) -> Dict
             "machine": machine}
 
 
-def write_json_atomically(path: Path, data: Dict[str, Any]) -> None:
-    """Writes a temporary file beside `path` and renames it: `path` is never left partial."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=path.name, suffix=".tmp",
-                                     delete=False, encoding="utf-8") as file:
-        try:
-            json.dump(data, file, indent=2)
-            file.write("\n")
-        except BaseException:
-            os.unlink(file.name)
-            raise
-    os.replace(file.name, path)
-
-
 # --- measurements (each in its own process) -----------------------------------------------------
 
 def _load(job: Dict[str, Any]):
-    archive = load_archive(job["archive"], cuda_device=job["cuda_device"])
+    archive = load_archive(job["archive"], cuda_device=job["cuda_device"],
+                           overrides={"model.inference_precision": job["precision"]})
     archive.model.eval()
     device = torch.device("cpu") if job["cuda_device"] < 0 else torch.device("cuda", job["cuda_device"])
     return archive.model, archive.validation_dataset_reader, device
@@ -198,19 +191,20 @@ def measure_batch_size(job: Dict[str, Any]) -> Dict[str, Any]:
     with torch.inference_mode():
         with PeakMemory(device) as memory:
             seconds, outputs = _timed(predict, batches, device)
-        encoder_seconds, _ = _timed(lambda batch: model.embedder(batch["tokens"]), batches, device)
+        encoder_seconds, _ = _timed(lambda batch: model.encode(batch["tokens"]), batches, device)
         # Evenly spaced over the batches, which run from the shortest sentences to the longest.
         count = min(FLOP_SAMPLE_BATCHES, len(batches))
         sample = [batches[round(k * (len(batches) - 1) / max(1, count - 1))] for k in range(count)]
         sample_sentences = sum(len(batch["metadata"]) for batch in sample)
         flops = _flops(predict, sample) / sample_sentences
-        encoder_flops = _flops(lambda batch: model.embedder(batch["tokens"]), sample) / sample_sentences
+        encoder_flops = _flops(lambda batch: model.encode(batch["tokens"]), sample) / sample_sentences
     predictions: List[Any] = [None] * len(instances)
     for group, output in zip(groups, outputs):
         for index, prediction in zip(group, output):
             predictions[index] = prediction
     return {
         "machine": machine_info(device),
+        "precision": job["precision"],
         "batch_size": size,
         "batches": len(batches),
         "sentences": len(instances),
@@ -219,8 +213,15 @@ def measure_batch_size(job: Dict[str, Any]) -> Dict[str, Any]:
         "prediction_to_encoder_time": seconds / encoder_seconds,
         "flops_per_sentence": {"prediction": flops, "encoder": encoder_flops,
                                "sample_batches": len(sample), "sample_sentences": sample_sentences},
+        "f1": _f1(model, predictions, [instance["metadata"] for instance in instances]),
         "predictions": predictions,
     }
+
+
+def _f1(model, predictions: List[Dict[str, list]], metadata: List[Dict[str, Any]]) -> Dict[str, float]:
+    metric = JointIEF1(symmetric_relations=model.symmetric_relations)
+    metric(predictions, [{"entities": m["gold_entities"], "relations": m["gold_relations"]} for m in metadata])
+    return {name: value for name, value in metric.get_metric().items() if name.endswith("_f1")}
 
 
 def measure_long_sentence(job: Dict[str, Any]) -> Dict[str, Any]:
@@ -273,17 +274,19 @@ def _mb(value: Optional[float]) -> str:
 
 def print_report(report: Dict[str, Any]) -> None:
     print(f"{report['sentences']} sentences of {report['data_file']} on {report['machine']['device']}")
-    print(f"{'batch':>5} {'sent/s':>9} {'encoder sent/s':>14} {'pred/enc time':>13} {'RSS +MB':>8} "
-          f"{'CUDA peak MB':>12} {'GFLOP/sent':>10} {'encoder GFLOP/sent':>18}")
+    print(f"{'precision':>9} {'batch':>5} {'sent/s':>9} {'encoder sent/s':>14} {'pred/enc time':>13} "
+          f"{'RSS +MB':>8} {'CUDA peak MB':>12} {'GFLOP/sent':>10} {'encoder GFLOP/sent':>18} "
+          f"{'Ent F1':>6} {'Rel F1':>6} {'Rel+ F1':>7}")
     for run in report["runs"]:
-        prediction, flops = run["prediction"], run["flops_per_sentence"]
-        print(f"{run['batch_size']:>5} {prediction['sentences_per_second']:>9.1f} "
+        prediction, flops, f1 = run["prediction"], run["flops_per_sentence"], run["f1"]
+        print(f"{run['precision']:>9} {run['batch_size']:>5} {prediction['sentences_per_second']:>9.1f} "
               f"{run['encoder']['sentences_per_second']:>14.1f} {run['prediction_to_encoder_time']:>13.2f} "
               f"{_mb(prediction['rss_growth_mb']):>8} {_mb(prediction['cuda_peak_mb']):>12} "
-              f"{flops['prediction'] / 1e9:>10.3f} {flops['encoder'] / 1e9:>18.3f}")
-    same = report["predictions_identical"]
-    print(f"predictions identical across batch sizes: {'yes' if same else 'NO'}"
-          + ("" if same else f" ({report['differing_sentences']} sentences differ)"))
+              f"{flops['prediction'] / 1e9:>10.3f} {flops['encoder'] / 1e9:>18.3f} "
+              f"{100 * f1['ent_f1']:>6.2f} {100 * f1['rel_f1']:>6.2f} {100 * f1['rel_strict_f1']:>7.2f}")
+    for precision, differing in report["differing_sentences"].items():
+        print(f"{precision} predictions identical across batch sizes: "
+              + ("yes" if not differing else f"NO ({differing} sentences differ)"))
     probe = report["long_sentence"]
     if probe:
         print(f"long sentence: {probe['words']} words, {probe['wordpieces']} wordpieces, "
@@ -295,6 +298,12 @@ def print_report(report: Dict[str, Any]) -> None:
                   f"CUDA peak {_mb(figures['cuda_peak_mb'])} MB")
 
 
+def _differing_sentences(predictions_by_run: List[List[Any]]) -> int:
+    reference = predictions_by_run[0]
+    return len({index for other in predictions_by_run[1:]
+                for index, (a, b) in enumerate(zip(reference, other)) if a != b})
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -302,6 +311,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("data_file", type=Path, help="sentences in a format the reader accepts")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32])
     parser.add_argument("--limit", type=int, help="only the first N sentences (with words) of DATA_FILE")
+    parser.add_argument("--precisions", nargs="+", default=["float32"], choices=INFERENCE_PRECISIONS,
+                        help="the model's inference_precision settings to measure")
     parser.add_argument("--cuda-device", type=int, default=-1, help="GPU index; -1: the CPU")
     parser.add_argument("--long-sentence-words", type=int, default=300,
                         help="words of the long-sentence probe; 0 skips it")
@@ -316,13 +327,17 @@ def main(argv: Optional[List[str]] = None) -> int:
                 raise BenchmarkError(f"{what} not found: {path}")
         job = {"archive": str(args.archive), "data_file": str(args.data_file), "cuda_device": args.cuda_device}
         runs = []
-        for size in args.batch_sizes:
-            print(f"measuring batch size {size} ...", file=sys.stderr)
-            runs.append(in_subprocess({**job, "task": "batch_size", "batch_size": size, "limit": args.limit}))
+        for precision in args.precisions:
+            for size in args.batch_sizes:
+                print(f"measuring {precision} at batch size {size} ...", file=sys.stderr)
+                runs.append(in_subprocess({**job, "task": "batch_size", "precision": precision,
+                                           "batch_size": size, "limit": args.limit}))
         long_sentence = None
         if args.long_sentence_words:
+            # In float32: the memory bound concerns the model as trained.
             print(f"measuring a sentence of {args.long_sentence_words} words ...", file=sys.stderr)
-            modes = {mode: in_subprocess({**job, "task": "long_sentence", "words": args.long_sentence_words,
+            modes = {mode: in_subprocess({**job, "task": "long_sentence", "precision": "float32",
+                                          "words": args.long_sentence_words,
                                           "all_spans": mode == "all_spans_kept"})
                      for mode in ("as_is", "all_spans_kept")}
             shared = ("wordpieces", "candidate_spans", "max_relation_entities")
@@ -336,10 +351,6 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     # Reported by the measuring processes: the parent need not start CUDA for the device's name.
     machine = [run.pop("machine") for run in runs][0]
-    reference = runs[0].pop("predictions")
-    differing = set()
-    for run in runs[1:]:
-        differing.update(k for k, (a, b) in enumerate(zip(reference, run.pop("predictions"))) if a != b)
     report = {
         **report_header(__file__, argv, machine),
         "archive": str(args.archive.resolve()),
@@ -347,8 +358,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         "sentences": runs[0]["sentences"],
         "batching": "sorted by length in wordpieces (ties in file order), consecutive batches",
         "runs": runs,
-        "predictions_identical": not differing,
-        "differing_sentences": len(differing),
+        # Per precision, how many sentences' predictions differ between its batch sizes.
+        "differing_sentences": {precision: _differing_sentences([run.pop("predictions") for run in runs
+                                                                 if run["precision"] == precision])
+                                for precision in args.precisions},
         "long_sentence": long_sentence,
     }
     print_report(report)

@@ -25,12 +25,12 @@ from typing import List, Optional
 import torch
 
 # The script's folder is on sys.path: the shared helpers and the plugin's registrations.
-from benchmark_efficiency import (BenchmarkError, PeakMemory, machine_info, report_header, synchronize,
-                                  write_json_atomically)
+from benchmark_efficiency import BenchmarkError, PeakMemory, machine_info, report_header, synchronize
 from allennlp.commands.train import TrainModel
 from allennlp.common import Params
 from allennlp.common.util import prepare_environment
 from allennlp.training.callbacks import TrainerCallback
+from sinet_allen.files import write_json_atomically
 
 
 class BatchClock(TrainerCallback):

@@ -22,6 +22,9 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, NamedTuple, Optional
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # a checkout without pip install
+from sinet_allen.files import atomic_output  # noqa: E402
+
 SPERT_URL = "http://lavis.cs.hs-rm.de/storage/spert/public/datasets"
 SCIERC_ARCHIVE_URL = "http://nlp.cs.washington.edu/sciIE/data/sciERC_processed.tar.gz"
 DEFAULT_DATASETS = ["scierc", "conll04", "ade"]
@@ -64,21 +67,14 @@ def check_json(path: Path, lines: bool) -> None:
 
 
 def install(fetch, target: Path, origin: str) -> None:
-    """Write through a temp file in the target folder and rename, so no partial file is left."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            fetch(out)
+    """Writes through a temporary file checked as JSON before it replaces `target`."""
+    with atomic_output(target, binary=True) as out:
+        fetch(out)
+        out.flush()
         try:
-            check_json(Path(tmp), lines=target.suffix == ".jsonl")
+            check_json(Path(out.name), lines=target.suffix == ".jsonl")
         except ValueError as e:
             raise ValueError(f"{origin} is not valid JSON ({e})") from None
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def download(url: str, out, timeout: float) -> None:

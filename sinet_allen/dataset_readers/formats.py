@@ -10,11 +10,11 @@ hard to find.
 """
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, TextIO, Tuple
+
+from sinet_allen.files import atomic_output
 
 logger = logging.getLogger(__name__)
 
@@ -386,21 +386,6 @@ def _dygie_sentence(tokens: Any, ner: Any, relations: Any, k: int, offset: int, 
 # ----------------------------------------------------------------------------- writing
 
 
-def _write_atomically(path, write) -> None:
-    """Write through a temp file in the target folder, so an error never leaves a partial file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            write(f)
-        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def write_spert(sentences: Iterable[Sentence], path) -> None:
     """Write a SpERT-style JSON list, one record per line."""
 
@@ -419,7 +404,8 @@ def write_spert(sentences: Iterable[Sentence], path) -> None:
             f.write(("," if i else "") + "\n" + json.dumps(record, ensure_ascii=False))
         f.write("\n]\n")
 
-    _write_atomically(path, write)
+    with atomic_output(path) as file:
+        write(file)
 
 
 def _documents(sentences: Iterable[Sentence]) -> Iterator[Tuple[str, List[Sentence]]]:
@@ -452,4 +438,5 @@ def write_dygie(sentences: Iterable[Sentence], path) -> None:
                    "relations": relations}
             f.write(json.dumps(doc, ensure_ascii=False) + "\n")
 
-    _write_atomically(path, write)
+    with atomic_output(path) as file:
+        write(file)

@@ -5,7 +5,6 @@ written last, so its presence means the run is complete; an interrupted grid run
 complete runs and trains the others from scratch. A run that is complete for another split already
 holds its finished model, which is then only evaluated.
 """
-import json
 import logging
 import os
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from allennlp.evaluation import SimpleEvaluator
 from allennlp.models.archival import load_archive
 
 from sinet_allen.experiments.predictions import PredictionLinesSerializer
+from sinet_allen.files import write_json_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -104,13 +104,7 @@ def evaluate(directory: Path, split: str, cuda_device: int, batch_size: int) -> 
     loader.index_with(archive.model.vocab)
     evaluator = SimpleEvaluator(PredictionLinesSerializer(), cuda_device=cuda_device)
     metrics = evaluator(archive.model, loader, predictions_output_file=predictions_file(directory, split))
-    _write_json_atomically(metrics_file(directory, split), metrics)
-
-
-def _write_json_atomically(path: Path, value) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    write_json_atomically(metrics_file(directory, split), metrics)
 
 
 @contextmanager

@@ -1,9 +1,12 @@
 """SINET: span-based joint entity and relation extraction with task-aware projection and
 cross-task attention (Luo et al., LREC-COLING 2024). Every ablation is a choice of modules."""
+import copy
+import warnings
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from allennlp.common import Lazy
+from allennlp.common.checks import ConfigurationError
 from allennlp.data import TextFieldTensors, Vocabulary
 from allennlp.models import Model
 from allennlp.modules import TextFieldEmbedder
@@ -17,6 +20,9 @@ from sinet_allen.modules.span_pooling import MaxPooler, SpanPooler
 from sinet_allen.modules.task_interaction import TaskInteraction, TaskViews
 from sinet_allen.modules.task_projection import LinearTaskProjection, TaskProjection
 
+BERT_INITIALISER_STD = 0.02  # BERT's initializer_range
+INFERENCE_PRECISIONS = ("float32", "bfloat16", "int8")
+
 
 @Model.register("sinet")
 class Sinet(Model):
@@ -26,6 +32,15 @@ class Sinet(Model):
     width embedding]` over the relation view and the context pooled from the encoder states
     strictly between the spans. Loss: cross-entropy over entity candidates plus binary
     cross-entropy over relation candidates.
+
+    The layers SINET adds to the encoder start as BERT initialises its own (normal weights with
+    standard deviation 0.02, zero biases, LayerNorm untouched), as in the authors' code, which
+    builds on BERT's model classes; an `initializer` given in the config is applied afterwards.
+
+    `inference_precision` trades a little accuracy for speed outside training (evaluation,
+    prediction): "bfloat16" runs the encoder under bfloat16 autocast, "int8" (CPU only) a copy of
+    the encoder whose linear layers are dynamically quantised to int8. Training always runs in
+    float32, so the option can be set at prediction time: `-o '{"model.inference_precision": "int8"}'`.
 
     At inference every span that is not classified as no-entity is kept; the `max_relation_entities`
     best of them (by entity score) form all ordered pairs, scored `max_pairs` pairs at a time, and a
@@ -51,10 +66,16 @@ class Sinet(Model):
         max_relation_entities: int = 100,
         max_pairs: int = 20000,
         per_type_metrics: bool = False,
+        inference_precision: str = "float32",
         initializer: InitializerApplicator = InitializerApplicator(),
         **kwargs,
     ) -> None:
         super().__init__(vocab, **kwargs)
+        if inference_precision not in INFERENCE_PRECISIONS:
+            raise ConfigurationError(
+                f"inference_precision must be one of {', '.join(INFERENCE_PRECISIONS)}, not {inference_precision!r}"
+            )
+        self.inference_precision = inference_precision
         dim = embedder.get_output_dim()
         self.embedder = embedder
         self.task_projection = task_projection.construct(input_dim=dim)
@@ -75,6 +96,9 @@ class Sinet(Model):
         self.max_relation_entities = max_relation_entities
         self.max_pairs = max_pairs
         self.metric = JointIEF1(symmetric_relations=self.symmetric_relations, per_type=per_type_metrics)
+        for name, module in self.named_children():
+            if name != "embedder":
+                module.apply(_initialise_like_bert)
         initializer(self)
 
     def forward(  # type: ignore[override]
@@ -87,7 +111,7 @@ class Sinet(Model):
         relation_pairs: Optional[torch.LongTensor] = None,
         relation_labels: Optional[torch.LongTensor] = None,
     ) -> Dict[str, Any]:
-        states = self.embedder(tokens)
+        states = self.encode(tokens)
         views = self._task_views(states, get_text_field_mask(tokens))
         span_mask = entity_spans[..., 0] >= 0
         widths = self.width_embedding(
@@ -114,6 +138,33 @@ class Sinet(Model):
         return output
 
     # --- representations -----------------------------------------------------------------------
+
+    def encode(self, tokens: TextFieldTensors) -> torch.Tensor:
+        """The encoder's float32 states `[batch, wordpieces, dim]`, computed in the
+        `inference_precision` outside training."""
+        if self.training or self.inference_precision == "float32":
+            return self.embedder(tokens)
+        if self.inference_precision == "bfloat16":
+            device = get_text_field_mask(tokens).device
+            with torch.autocast(device.type, dtype=torch.bfloat16):
+                return self.embedder(tokens).float()
+        return self._int8_embedder(get_text_field_mask(tokens).device)(tokens)
+
+    def _int8_embedder(self, device: torch.device) -> torch.nn.Module:
+        if device.type != "cpu":
+            raise ConfigurationError("inference_precision 'int8' runs on the CPU only; use 'bfloat16' on a GPU")
+        # Kept outside the module tree (not in state_dict), built once per switch to eval mode.
+        if "_int8_cache" not in self.__dict__:
+            with warnings.catch_warnings():  # torch announces a move of this API to torchao
+                warnings.simplefilter("ignore")
+                self.__dict__["_int8_cache"] = torch.ao.quantization.quantize_dynamic(
+                    copy.deepcopy(self.embedder), {torch.nn.Linear}, dtype=torch.qint8
+                )
+        return self.__dict__["_int8_cache"]
+
+    def train(self, mode: bool = True) -> "Sinet":
+        self.__dict__.pop("_int8_cache", None)  # the weights may change: quantise them again
+        return super().train(mode)
 
     def _task_views(self, states: torch.Tensor, mask: torch.BoolTensor) -> TaskViews:
         sentence_mask = mask.clone()
@@ -247,6 +298,13 @@ class Sinet(Model):
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         # Training batches are not decoded (that would only slow training down): nothing to report.
         return {} if self.training else self.metric.get_metric(reset)
+
+
+def _initialise_like_bert(module: torch.nn.Module) -> None:
+    if isinstance(module, (torch.nn.Linear, torch.nn.Embedding)):
+        torch.nn.init.normal_(module.weight, std=BERT_INITIALISER_STD)
+    if isinstance(module, torch.nn.Linear) and module.bias is not None:
+        torch.nn.init.zeros_(module.bias)
 
 
 def _expand(agent: torch.Tensor, like: torch.Tensor) -> torch.Tensor:

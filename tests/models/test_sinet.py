@@ -6,9 +6,10 @@ import pytest
 import torch
 from allennlp.common import Params
 from allennlp.common.testing import ModelTestCase
-from allennlp.data import DatasetReader, Instance
+from allennlp.common.checks import ConfigurationError
+from allennlp.data import Batch, DatasetReader, Instance
 
-from conftest import FIXTURE_CONFIG, FIXTURE_DATA
+from conftest import FIXTURE_CONFIG, FIXTURE_DATA, TINY_BERT
 from sinet_allen.dataset_readers.joint_ie import JointIEReader
 from sinet_allen.modules.interactive_agent import MaxPoolAgent, MeanPoolAgent
 from sinet_allen.modules.span_pooling import MaxPooler, MeanPooler, SumPooler
@@ -323,6 +324,50 @@ class TestSinet(ModelTestCase):
             assert {index for pairs in pairs_seen for index in pairs.flatten().tolist()} == best_spans
             assert {index for r in capped["relations"] for index in (r["head"], r["tail"])} <= set(best)
             assert len(capped["relations"]) <= cap * (cap - 1) * model.num_relation_labels
+
+
+    # --- initialisation and inference precision ------------------------------------------------
+
+    def test_new_layers_start_as_bert_initialises_them(self):
+        model = self.model
+        assert model.width_embedding.weight.std().item() == pytest.approx(0.02, abs=0.004)
+        for layer in (model.entity_classifier, model.relation_classifier):
+            assert layer.weight.std().item() == pytest.approx(0.02, abs=0.004)
+            assert not layer.bias.any()
+        norm = model.interaction.layers[0].norm
+        assert bool((norm.weight == 1).all()) and not norm.bias.any()
+        # The encoder keeps its pretrained weights.
+        encoder = model.embedder.token_embedder_tokens.transformer_model
+        pretrained = type(encoder).from_pretrained(str(TINY_BERT))
+        assert all(torch.equal(value, pretrained.state_dict()[name]) for name, value in encoder.state_dict().items())
+
+    @pytest.mark.parametrize("precision", ["bfloat16", "int8"])
+    def test_inference_precision_changes_only_the_encoder_outside_training(self, precision):
+        _, instances = self.evaluation_instances(TEST)
+        batch = Batch(instances[:3])
+        batch.index_instances(self.model.vocab)
+        tokens = batch.as_tensor_dict()["tokens"]
+        model = self.model
+        saved_keys = set(model.state_dict())
+        model.eval()
+        exact = model.encode(tokens)
+        model.inference_precision = precision
+        approximate = model.encode(tokens)
+        assert approximate.dtype == torch.float32 and approximate.shape == exact.shape
+        assert not torch.equal(approximate, exact)
+        assert (approximate - exact).abs().max() < 0.1 * exact.abs().max()
+        assert set(model.state_dict()) == saved_keys  # a quantised copy stays out of the saved weights
+        # Training runs in float32 whatever the setting (and drops the quantised copy).
+        model.train()
+        assert "_int8_cache" not in model.__dict__
+        torch.manual_seed(0)
+        training = model.encode(tokens)
+        torch.manual_seed(0)
+        assert torch.equal(training, model.embedder(tokens))
+
+    def test_unknown_inference_precision_is_refused(self):
+        with pytest.raises(ConfigurationError, match="inference_precision must be one of float32, bfloat16, int8"):
+            self.build({"model.inference_precision": "float16"})
 
 
 def assert_same_predictions(first: dict, second: dict) -> None:

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import types
 
 import pytest
 
@@ -37,16 +38,21 @@ def run(script, *args):
 
 def test_efficiency(fixture_archive, tmp_path):
     output = tmp_path / "out" / "efficiency.json"
-    done = run("benchmark_efficiency.py", fixture_archive, DATA, "--batch-sizes", 1, 3, "--limit", 6,
-               "--long-sentence-words", 40, "--output", output)
+    data = tmp_path / "six.json"
+    data.write_text(json.dumps([sentence for sentence in json.loads(DATA.read_text()) if sentence["tokens"]][:6]))
+    done = run("benchmark_efficiency.py", fixture_archive, data, "--batch-sizes", 1, 3,
+               "--precisions", "float32", "int8", "--long-sentence-words", 40, "--output", output)
     assert done.returncode == 0, done.stderr
-    assert "predictions identical across batch sizes: yes" in done.stdout
+    assert "float32 predictions identical across batch sizes: yes" in done.stdout
     report = json.loads(output.read_text())
     assert {"date", "command", "machine", "archive", "data_file", "batching"} <= set(report)
     assert report["machine"]["device"] == "cpu" and report["machine"]["torch_threads"] == 1
-    assert report["predictions_identical"] is True and report["differing_sentences"] == 0
+    assert report["differing_sentences"] == {"float32": 0, "int8": 0}
     assert report["sentences"] == 6
-    assert [(entry["batch_size"], entry["batches"]) for entry in report["runs"]] == [(1, 6), (3, 2)]
+    assert [(entry["precision"], entry["batch_size"], entry["batches"]) for entry in report["runs"]] == [
+        ("float32", 1, 6), ("float32", 3, 2), ("int8", 1, 6), ("int8", 3, 2)]
+    f1_figures = [figures["f1"] for figures in report["runs"]]
+    assert f1_figures[0] == f1_figures[1] and f1_figures[2] == f1_figures[3]  # batching changes nothing
     for figures in report["runs"]:
         assert figures["prediction"]["sentences_per_second"] > 0
         assert figures["encoder"]["sentences_per_second"] > 0
@@ -62,6 +68,22 @@ def test_efficiency(fixture_archive, tmp_path):
     assert kept["pairs_scored"] == paired * (paired - 1)
     assert probe["as_is"]["entities"] <= kept["entities"]
     assert not [path.name for path in output.parent.iterdir() if path != output]  # no temporary file
+
+
+def test_f1_scores_predictions_against_the_gold_metadata():
+    metadata = [{"gold_entities": [[0, 1, "Method"], [3, 5, "Task"]],
+                 "gold_relations": [[[3, 5, "Task"], [0, 1, "Method"], "Compare"]]},
+                {"gold_entities": [[2, 3, "Metric"]], "gold_relations": []}]
+    model = types.SimpleNamespace(symmetric_relations=frozenset({"Compare"}))
+    perfect = [{"entities": [tuple(e) for e in m["gold_entities"]],
+                "relations": [(tuple(h), tuple(t), r) for h, t, r in m["gold_relations"]]} for m in metadata]
+    # The symmetric relation predicted the other way round still counts.
+    perfect[0]["relations"] = [((0, 1, "Method"), (3, 5, "Task"), "Compare")]
+    assert set(efficiency._f1(model, perfect, metadata).values()) == {1.0}
+    half = [{"entities": [(0, 1, "Method")], "relations": []}, {"entities": [(2, 3, "Task")], "relations": []}]
+    figures = efficiency._f1(model, half, metadata)
+    assert figures["ent_f1"] == pytest.approx(2 * (1 / 2) * (1 / 3) / (1 / 2 + 1 / 3))
+    assert figures["rel_f1"] == figures["rel_strict_f1"] == 0.0
 
 
 def test_efficiency_missing_data_file(fixture_archive, tmp_path, capsys):
@@ -84,15 +106,6 @@ def test_efficiency_failed_measurement_keeps_the_old_output(fixture_archive, tmp
         f"sinet_allen.dataset_readers.formats.FormatError: {data}, line 1: missing 'sentences'"
     assert output.read_text() == "earlier results"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["bad.jsonl", "efficiency.json"]
-
-
-def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
-    output = tmp_path / "results.json"
-    efficiency.write_json_atomically(output, {"figure": 1})
-    with pytest.raises(TypeError):
-        efficiency.write_json_atomically(output, {"figure": object()})  # not serialisable, mid-write
-    assert json.loads(output.read_text()) == {"figure": 1}
-    assert list(tmp_path.iterdir()) == [output]
 
 
 def test_training(tmp_path):
