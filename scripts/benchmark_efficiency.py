@@ -2,7 +2,7 @@
 """Prediction speed, memory and FLOPs of a trained SINET archive, per batch size.
 
     python scripts/benchmark_efficiency.py ARCHIVE DATA_FILE [--batch-sizes 1 32] [--limit N]
-        [--precisions float32 bfloat16 int8] [--cuda-device -1] [--long-sentence-words 300]
+        [--precisions float32 bfloat16] [--cuda-device -1] [--long-sentence-words 300]
         [--output benchmarks/efficiency.json]
 
 DATA_FILE is read with the archive's validation reader, so every sentence has all its spans of at

@@ -1,8 +1,8 @@
 """SINET: span-based joint entity and relation extraction with task-aware projection and
 cross-task attention (Luo et al., LREC-COLING 2024). Every ablation is a choice of modules."""
 import copy
-import warnings
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+import functools
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 from allennlp.common import Lazy
@@ -21,7 +21,8 @@ from sinet_allen.modules.task_interaction import TaskInteraction, TaskViews
 from sinet_allen.modules.task_projection import LinearTaskProjection, TaskProjection
 
 BERT_INITIALISER_STD = 0.02  # BERT's initializer_range
-INFERENCE_PRECISIONS = ("float32", "bfloat16", "int8")
+INFERENCE_PRECISIONS = ("float32", "bfloat16")
+BFLOAT16_COPY = "_bfloat16_embedder_copy"
 
 
 @Model.register("sinet")
@@ -37,10 +38,10 @@ class Sinet(Model):
     standard deviation 0.02, zero biases, LayerNorm untouched), as in the authors' code, which
     builds on BERT's model classes; an `initializer` given in the config is applied afterwards.
 
-    `inference_precision` trades a little accuracy for speed outside training (evaluation,
-    prediction): "bfloat16" runs the encoder under bfloat16 autocast, "int8" (CPU only) a copy of
-    the encoder whose linear layers are dynamically quantised to int8. Training always runs in
-    float32, so the option can be set at prediction time: `-o '{"model.inference_precision": "int8"}'`.
+    `inference_precision` "bfloat16" runs a bfloat16 copy of the encoder outside training
+    (evaluation, prediction), which is faster on GPUs and on CPUs with bfloat16 instructions.
+    Training always runs in float32, so the option can be set at prediction time:
+    `-o '{"model.inference_precision": "bfloat16"}'`.
 
     At inference every span that is not classified as no-entity is kept; the `max_relation_entities`
     best of them (by entity score) form all ordered pairs, scored `max_pairs` pairs at a time, and a
@@ -118,18 +119,19 @@ class Sinet(Model):
             (entity_spans[..., 1] - entity_spans[..., 0]).clamp(0, self.width_embedding.num_embeddings - 1)
         )
         entity_spans_repr = torch.cat([self.span_pooling(views.entity_states, entity_wordpiece_spans), widths], -1)
-        relation_spans_repr = torch.cat([self.span_pooling(views.relation_states, entity_wordpiece_spans), widths], -1)
         entity_logits = self.entity_classifier(self.dropout(
             torch.cat([entity_spans_repr, _expand(views.entity_agent, entity_spans_repr)], -1)
         ))
-        relation_inputs = (states, relation_spans_repr, entity_wordpiece_spans, views.relation_agent)
+        relation_inputs_for = functools.partial(self._relation_inputs, states, views, entity_wordpiece_spans, widths)
         output: Dict[str, Any] = {}
         if entity_labels is not None:
             output["loss"] = self._entity_loss(entity_logits, entity_labels, span_mask)
             if relation_pairs is not None:
-                output["loss"] = output["loss"] + self._relation_loss(relation_inputs, relation_pairs, relation_labels)
+                output["loss"] = output["loss"] + self._relation_loss(
+                    relation_inputs_for(None), relation_pairs, relation_labels
+                )
         if entity_labels is None or not self.training:
-            output.update(self._decode(entity_logits, span_mask, entity_spans, relation_inputs))
+            output.update(self._decode(entity_logits, span_mask, entity_spans, relation_inputs_for))
             self.metric(
                 [{"entities": e, "relations": r} for e, r in zip(output["entity_triples"], output["relation_triples"])],
                 [{"entities": m["gold_entities"], "relations": m["gold_relations"]} for m in metadata],
@@ -144,27 +146,23 @@ class Sinet(Model):
         `inference_precision` outside training."""
         if self.training or self.inference_precision == "float32":
             return self.embedder(tokens)
-        if self.inference_precision == "bfloat16":
-            device = get_text_field_mask(tokens).device
-            with torch.autocast(device.type, dtype=torch.bfloat16):
-                return self.embedder(tokens).float()
-        return self._int8_embedder(get_text_field_mask(tokens).device)(tokens)
+        return self._bfloat16_embedder()(tokens).float()
 
-    def _int8_embedder(self, device: torch.device) -> torch.nn.Module:
-        if device.type != "cpu":
-            raise ConfigurationError("inference_precision 'int8' runs on the CPU only; use 'bfloat16' on a GPU")
-        # Kept outside the module tree (not in state_dict), built once per switch to eval mode.
-        if "_int8_cache" not in self.__dict__:
-            with warnings.catch_warnings():  # torch announces a move of this API to torchao
-                warnings.simplefilter("ignore")
-                self.__dict__["_int8_cache"] = torch.ao.quantization.quantize_dynamic(
-                    copy.deepcopy(self.embedder), {torch.nn.Linear}, dtype=torch.qint8
-                )
-        return self.__dict__["_int8_cache"]
+    def _bfloat16_embedder(self) -> torch.nn.Module:
+        # A copy rather than autocast, which would convert every weight again on every call. It
+        # stays outside the module tree (not saved) and is made again whenever the weights may
+        # have changed: after a switch of mode or a load of weights.
+        if BFLOAT16_COPY not in self.__dict__:
+            self.__dict__[BFLOAT16_COPY] = copy.deepcopy(self.embedder).to(torch.bfloat16)
+        return self.__dict__[BFLOAT16_COPY]
 
     def train(self, mode: bool = True) -> "Sinet":
-        self.__dict__.pop("_int8_cache", None)  # the weights may change: quantise them again
+        self.__dict__.pop(BFLOAT16_COPY, None)
         return super().train(mode)
+
+    def load_state_dict(self, *args, **kwargs):
+        self.__dict__.pop(BFLOAT16_COPY, None)
+        return super().load_state_dict(*args, **kwargs)
 
     def _task_views(self, states: torch.Tensor, mask: torch.BoolTensor) -> TaskViews:
         sentence_mask = mask.clone()
@@ -179,7 +177,19 @@ class Sinet(Model):
         )
         return self.interaction(views, sentence_mask) if self.interaction else views
 
-    def _relation_logits(self, inputs, pairs: torch.LongTensor) -> torch.Tensor:
+    def _relation_inputs(self, states, views: TaskViews, wordpiece_spans, widths,
+                         candidates: Optional[torch.LongTensor]) -> "RelationInputs":
+        """The relation classifier's inputs for the spans `candidates [batch, k]` index, or for
+        all spans when it is None (training pairs index the instance's spans)."""
+        if candidates is not None:
+            wordpiece_spans, widths = (
+                batched_index_select(x, candidates) if candidates.numel() else x[:, :0]  # it cannot take no index
+                for x in (wordpiece_spans, widths)
+            )
+        spans_repr = torch.cat([self.span_pooling(views.relation_states, wordpiece_spans), widths], -1)
+        return RelationInputs(states, spans_repr, wordpiece_spans, views.relation_agent)
+
+    def _relation_logits(self, inputs: "RelationInputs", pairs: torch.LongTensor) -> torch.Tensor:
         """Logits `[batch, pairs, labels]` for `pairs [batch, pairs, 2]` of candidate indices."""
         states, spans_repr, wordpiece_spans, agent = inputs
         heads, tails = pairs[..., 0].clamp(min=0), pairs[..., 1].clamp(min=0)
@@ -215,13 +225,15 @@ class Sinet(Model):
 
     # --- decoding ------------------------------------------------------------------------------
 
-    def _decode(self, entity_logits, span_mask, entity_spans, relation_inputs) -> Dict[str, Any]:
+    def _decode(self, entity_logits, span_mask, entity_spans, relation_inputs_for) -> Dict[str, Any]:
         probabilities = entity_logits.softmax(-1)
         scores, labels = probabilities.max(-1)
         keep = span_mask & (labels != self.no_entity)
         candidates, candidate_mask = self._relation_candidates(scores, keep)
-        pairs, pair_mask = _ordered_pairs(candidates, candidate_mask)
-        relation_scores = self._chunked_relation_scores(relation_inputs, pairs)
+        # Relation representations only for the candidates: far fewer than all spans.
+        candidate_pairs, pair_mask = _ordered_pairs(candidate_mask)
+        relation_scores = self._chunked_relation_scores(relation_inputs_for(candidates), candidate_pairs)
+        pairs = torch.gather(candidates, 1, candidate_pairs.flatten(1)).view_as(candidate_pairs)  # span indices
         entities = self._decode_entities(keep, entity_spans, labels, scores)
         relations = self._decode_relations(keep, pairs, pair_mask, relation_scores, entities)
         return {
@@ -307,16 +319,24 @@ def _initialise_like_bert(module: torch.nn.Module) -> None:
         torch.nn.init.zeros_(module.bias)
 
 
+class RelationInputs(NamedTuple):
+    """What the relation classifier reads about a set of candidate spans."""
+    states: torch.Tensor  # the encoder's `[batch, wordpieces, dim]`, for the context between spans
+    spans_repr: torch.Tensor  # `[batch, candidates, span dim]`: pooled relation view ; width embedding
+    wordpiece_spans: torch.LongTensor  # `[batch, candidates, 2]`
+    agent: torch.Tensor  # the relation agent `[batch, dim]`
+
+
 def _expand(agent: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return agent.unsqueeze(1).expand(-1, like.size(1), -1)
 
 
-def _ordered_pairs(candidates: torch.LongTensor, mask: torch.BoolTensor):
-    """All ordered pairs of distinct candidates: `[batch, k*k, 2]` indices and their mask."""
-    k = candidates.size(1)
-    first = candidates.unsqueeze(2).expand(-1, k, k)
-    second = candidates.unsqueeze(1).expand(-1, k, k)
-    pairs = torch.stack([first, second], -1).view(candidates.size(0), k * k, 2)
+def _ordered_pairs(mask: torch.BoolTensor):
+    """All ordered pairs of distinct candidates of `mask [batch, k]`: `[batch, k*k, 2]` indices
+    into the k candidates, and their mask."""
+    batch, k = mask.shape
+    index = torch.arange(k, device=mask.device)
+    pairs = torch.stack(torch.meshgrid(index, index, indexing="ij"), -1).view(1, k * k, 2).expand(batch, -1, -1)
     distinct = ~torch.eye(k, dtype=torch.bool, device=mask.device)
-    pair_mask = (mask.unsqueeze(2) & mask.unsqueeze(1) & distinct).view(candidates.size(0), k * k)
+    pair_mask = (mask.unsqueeze(2) & mask.unsqueeze(1) & distinct).view(batch, k * k)
     return pairs, pair_mask

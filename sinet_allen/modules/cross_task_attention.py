@@ -24,20 +24,26 @@ class CrossTaskAttentionLayer(torch.nn.Module):
         self.dropout = torch.nn.Dropout(attention_dropout)
         self.norm = torch.nn.LayerNorm(input_dim) if layer_norm else torch.nn.Identity()
 
-    def _heads(self, x: torch.Tensor) -> torch.Tensor:
-        batch, length, dim = x.shape
-        return x.view(batch, length, self.num_heads, dim // self.num_heads).transpose(1, 2)
-
     def forward(self, agent: torch.Tensor, other_states: torch.Tensor, other_mask: torch.BoolTensor):
-        memory = torch.cat([other_states, agent.unsqueeze(1)], dim=1)
+        batch, dim = agent.shape
+        head_dim = dim // self.num_heads
+        memory = torch.cat([other_states, agent.unsqueeze(1)], dim=1)  # [batch, keys, dim]
         # The agent itself is always a valid key, so no row is fully masked.
-        key_mask = torch.cat([other_mask, other_mask.new_ones(other_mask.size(0), 1)], dim=1)
-        query = self._heads(self.query(agent.unsqueeze(1)))
-        keys, values = self._heads(self.key(memory)), self._heads(self.value(memory))
-        scores = query @ keys.transpose(-1, -2) / keys.size(-1) ** 0.5
-        scores = scores.masked_fill(~key_mask[:, None, None, :], torch.finfo(scores.dtype).min)
-        attended = self.dropout(scores.softmax(dim=-1)) @ values  # [batch, heads, 1, head_dim]
-        return self.norm(attended.transpose(1, 2).reshape_as(agent) + agent)
+        key_mask = torch.cat([other_mask, other_mask.new_ones(batch, 1)], dim=1)
+        # A single query per sentence: instead of projecting every key and value (keys x dim^2),
+        # the query goes into the memory's space and the attention-weighted memory is projected
+        # once, since q.(W_k m) = (W_k^T q).m and sum_i a_i W_v m_i = W_v sum_i a_i m_i per head.
+        query = self.query(agent).view(batch, self.num_heads, head_dim)
+        query_in_memory = torch.einsum("bhk,hkd->bhd", query, self._per_head(self.key.weight))
+        scores = query_in_memory @ memory.transpose(1, 2) / head_dim ** 0.5  # [batch, heads, keys]
+        scores = scores.masked_fill(~key_mask.unsqueeze(1), torch.finfo(scores.dtype).min)
+        pooled = self.dropout(scores.softmax(dim=-1)) @ memory  # [batch, heads, dim]
+        attended = torch.einsum("bhd,hkd->bhk", pooled, self._per_head(self.value.weight))
+        return self.norm(attended.reshape(batch, dim) + agent)
+
+    def _per_head(self, weight: torch.Tensor) -> torch.Tensor:
+        """`[dim, dim]` projection weight -> `[heads, head_dim, dim]`: head h's output rows."""
+        return weight.view(self.num_heads, -1, weight.size(1))
 
 
 @TaskInteraction.register("cross_task_attention")

@@ -11,6 +11,7 @@ from allennlp.data import Batch, DatasetReader, Instance
 
 from conftest import FIXTURE_CONFIG, FIXTURE_DATA, TINY_BERT
 from sinet_allen.dataset_readers.joint_ie import JointIEReader
+from sinet_allen.models.sinet import BFLOAT16_COPY
 from sinet_allen.modules.interactive_agent import MaxPoolAgent, MeanPoolAgent
 from sinet_allen.modules.span_pooling import MaxPooler, MeanPooler, SumPooler
 from sinet_allen.modules.task_projection import IdentityProjection, LinearTaskProjection
@@ -296,32 +297,34 @@ class TestSinet(ModelTestCase):
         instance = self.long_dense_instance(reader, num_words=12)
         model = self.model
         model.eval()
-        pairs_seen = []
+        pairs_seen = []  # per call, the wordpiece spans of each pair's head and tail
         original = model._relation_logits
 
         def recording(inputs, pairs):
-            pairs_seen.append(pairs)
+            pairs_seen.append(inputs.wordpiece_spans[0][pairs[0]])
             return original(inputs, pairs)
 
         model._relation_logits = recording
         uncapped = model.forward_on_instance(instance)
         assert len(uncapped["entities"]) > 3
         assert model.max_relation_entities >= len(uncapped["entities"])
-        assert pairs_seen[0].size(1) == len(uncapped["entities"]) ** 2
+        assert pairs_seen[0].size(0) == len(uncapped["entities"]) ** 2
 
         spans = instance["entity_spans"].tensor.tolist()
+        wordpiece_spans = [tuple(span) for span in instance["entity_wordpiece_spans"].tensor.tolist()]
         span_index = {tuple(span): index for index, span in enumerate(spans)}
         for cap in (3, 1, 0):
             pairs_seen.clear()
             model.max_relation_entities = cap
             capped = model.forward_on_instance(instance)
-            assert sum(pairs.size(1) for pairs in pairs_seen) == cap * cap
+            assert sum(pairs.size(0) for pairs in pairs_seen) == cap * cap
             # The candidates are the `cap` best-scored entities; entity decisions do not change.
             assert capped["entities"] == uncapped["entities"]
             entities = capped["entities"]
             best = sorted(range(len(entities)), key=lambda i: -entities[i]["score"])[:cap]
             best_spans = {span_index[entities[i]["start"], entities[i]["end"]] for i in best}
-            assert {index for pairs in pairs_seen for index in pairs.flatten().tolist()} == best_spans
+            assert {wordpiece_spans.index(tuple(span)) for pairs in pairs_seen
+                    for span in pairs.view(-1, 2).tolist()} == best_spans
             assert {index for r in capped["relations"] for index in (r["head"], r["tail"])} <= set(best)
             assert len(capped["relations"]) <= cap * (cap - 1) * model.num_relation_labels
 
@@ -341,33 +344,39 @@ class TestSinet(ModelTestCase):
         pretrained = type(encoder).from_pretrained(str(TINY_BERT))
         assert all(torch.equal(value, pretrained.state_dict()[name]) for name, value in encoder.state_dict().items())
 
-    @pytest.mark.parametrize("precision", ["bfloat16", "int8"])
-    def test_inference_precision_changes_only_the_encoder_outside_training(self, precision):
+    def test_bfloat16_inference_changes_only_the_encoder_outside_training(self):
         _, instances = self.evaluation_instances(TEST)
         batch = Batch(instances[:3])
         batch.index_instances(self.model.vocab)
         tokens = batch.as_tensor_dict()["tokens"]
         model = self.model
-        saved_keys = set(model.state_dict())
+        saved = {name: value.clone() for name, value in model.state_dict().items()}
         model.eval()
         exact = model.encode(tokens)
-        model.inference_precision = precision
+        model.inference_precision = "bfloat16"
         approximate = model.encode(tokens)
         assert approximate.dtype == torch.float32 and approximate.shape == exact.shape
         assert not torch.equal(approximate, exact)
         assert (approximate - exact).abs().max() < 0.1 * exact.abs().max()
-        assert set(model.state_dict()) == saved_keys  # a quantised copy stays out of the saved weights
-        # Training runs in float32 whatever the setting (and drops the quantised copy).
+        # The bfloat16 copy is not part of the model's weights, which stay float32 and unchanged.
+        state = model.state_dict()
+        assert set(state) == set(saved) and all(torch.equal(state[name], saved[name]) for name in saved)
+        # New weights make a new copy.
+        with torch.no_grad():
+            model.embedder.token_embedder_tokens.transformer_model.embeddings.word_embeddings.weight.mul_(2)
+        model.load_state_dict(model.state_dict())
+        assert not torch.equal(model.encode(tokens), approximate)
+        # Training runs in float32 whatever the setting.
         model.train()
-        assert "_int8_cache" not in model.__dict__
+        assert BFLOAT16_COPY not in model.__dict__
         torch.manual_seed(0)
         training = model.encode(tokens)
         torch.manual_seed(0)
         assert torch.equal(training, model.embedder(tokens))
 
     def test_unknown_inference_precision_is_refused(self):
-        with pytest.raises(ConfigurationError, match="inference_precision must be one of float32, bfloat16, int8"):
-            self.build({"model.inference_precision": "float16"})
+        with pytest.raises(ConfigurationError, match="inference_precision must be one of float32, bfloat16, not 'int8'"):
+            self.build({"model.inference_precision": "int8"})
 
 
 def assert_same_predictions(first: dict, second: dict) -> None:

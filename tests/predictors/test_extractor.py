@@ -2,6 +2,7 @@
 import pytest
 
 from sinet_allen.extractor import Extractor
+from sinet_allen.models.sinet import BFLOAT16_COPY
 from sinet_allen.predictors.sinet_predictor import SinetPredictor
 
 TEXTS = [
@@ -43,3 +44,12 @@ def test_a_sentence_too_long_for_the_encoder_gives_an_error_record(extractor):
 def test_texts_must_be_strings(extractor):
     with pytest.raises(TypeError, match="got list at position 1"):
         extractor.extract_many(["fine", ["not", "text"]])
+
+
+def test_inference_precision_reaches_the_model(fixture_archive, extractor):
+    reduced = Extractor.from_archive(fixture_archive, inference_precision="bfloat16")
+    assert reduced.predictor._model.inference_precision == "bfloat16"
+    assert extractor.predictor._model.inference_precision == "float32"
+    result = reduced.extract(TEXTS[0])
+    assert set(result) == {"tokens", "sentences", "entities", "relations"}
+    assert BFLOAT16_COPY in reduced.predictor._model.__dict__  # the bfloat16 encoder ran

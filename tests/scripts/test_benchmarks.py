@@ -41,16 +41,16 @@ def test_efficiency(fixture_archive, tmp_path):
     data = tmp_path / "six.json"
     data.write_text(json.dumps([sentence for sentence in json.loads(DATA.read_text()) if sentence["tokens"]][:6]))
     done = run("benchmark_efficiency.py", fixture_archive, data, "--batch-sizes", 1, 3,
-               "--precisions", "float32", "int8", "--long-sentence-words", 40, "--output", output)
+               "--precisions", "float32", "bfloat16", "--long-sentence-words", 40, "--output", output)
     assert done.returncode == 0, done.stderr
     assert "float32 predictions identical across batch sizes: yes" in done.stdout
     report = json.loads(output.read_text())
     assert {"date", "command", "machine", "archive", "data_file", "batching"} <= set(report)
     assert report["machine"]["device"] == "cpu" and report["machine"]["torch_threads"] == 1
-    assert report["differing_sentences"] == {"float32": 0, "int8": 0}
+    assert report["differing_sentences"] == {"float32": 0, "bfloat16": 0}
     assert report["sentences"] == 6
     assert [(entry["precision"], entry["batch_size"], entry["batches"]) for entry in report["runs"]] == [
-        ("float32", 1, 6), ("float32", 3, 2), ("int8", 1, 6), ("int8", 3, 2)]
+        ("float32", 1, 6), ("float32", 3, 2), ("bfloat16", 1, 6), ("bfloat16", 3, 2)]
     f1_figures = [figures["f1"] for figures in report["runs"]]
     assert f1_figures[0] == f1_figures[1] and f1_figures[2] == f1_figures[3]  # batching changes nothing
     for figures in report["runs"]:
