@@ -118,10 +118,7 @@ class Sinet(Model):
         widths = self.width_embedding(
             (entity_spans[..., 1] - entity_spans[..., 0]).clamp(0, self.width_embedding.num_embeddings - 1)
         )
-        entity_spans_repr = torch.cat([self.span_pooling(views.entity_states, entity_wordpiece_spans), widths], -1)
-        entity_logits = self.entity_classifier(self.dropout(
-            torch.cat([entity_spans_repr, _expand(views.entity_agent, entity_spans_repr)], -1)
-        ))
+        entity_logits = self._entity_logits(views, entity_wordpiece_spans, widths)
         relation_inputs_for = functools.partial(self._relation_inputs, states, views, entity_wordpiece_spans, widths)
         output: Dict[str, Any] = {}
         if entity_labels is not None:
@@ -176,6 +173,17 @@ class Sinet(Model):
             self.interactive_agent(relation_states, sentence_mask),
         )
         return self.interaction(views, sentence_mask) if self.interaction else views
+
+    def _entity_logits(self, views: TaskViews, wordpiece_spans, widths) -> torch.Tensor:
+        spans_repr = torch.cat([self.span_pooling(views.entity_states, wordpiece_spans), widths], -1)
+        agent = views.entity_agent
+        if self.training:  # dropout masks every span's copy of the agent separately
+            return self.entity_classifier(self.dropout(torch.cat([spans_repr, _expand(agent, spans_repr)], -1)))
+        # Without dropout the classifier over [span ; agent] splits into two products, the
+        # agent's computed once per sentence instead of once per span.
+        span_weight, agent_weight = self.entity_classifier.weight.split([spans_repr.size(-1), agent.size(-1)], 1)
+        return (torch.nn.functional.linear(spans_repr, span_weight, self.entity_classifier.bias)
+                + torch.nn.functional.linear(agent, agent_weight).unsqueeze(1))
 
     def _relation_inputs(self, states, views: TaskViews, wordpiece_spans, widths,
                          candidates: Optional[torch.LongTensor]) -> "RelationInputs":

@@ -167,8 +167,7 @@ class TestSinet(ModelTestCase):
     ):
         self.build({"model.interaction.targets": targets})
         model = self.model
-        model.eval()  # no dropout (also none inside BERT), so the inputs can be compared
-        model.max_relation_entities = 5  # eval mode also decodes: keep that short
+        no_dropout(model)  # so the inputs can be compared; training mode runs both classifiers as modules
         classifier_inputs = {"entity": [], "relation": []}
         interaction_outputs = []
         hooks = [
@@ -212,6 +211,25 @@ class TestSinet(ModelTestCase):
             reached = [g is not None and bool(g.abs().sum() > 0) for g in gradients]
             assert all(reached) if gets_it else not any(reached), (name, targets, reached)
 
+    def test_entity_logits_are_the_same_in_training_and_evaluation_without_dropout(self):
+        # Evaluation splits the classifier to apply the agent's weights once per sentence.
+        model = self.model
+        no_dropout(model)
+        logits = []
+        original = model._entity_loss
+
+        def recording(entity_logits, *args):
+            logits.append(entity_logits)
+            return original(entity_logits, *args)
+
+        model._entity_loss = recording
+        model(**self.dataset.as_tensor_dict())
+        model.eval()
+        model(**self.dataset.as_tensor_dict())
+        training, evaluation = logits
+        torch.testing.assert_close(evaluation, training)
+        assert training.abs().max() > 0.01
+
     @pytest.mark.parametrize("targets, from_entity, from_relation",
                              [("ner", True, False), ("re", False, True), ("both", True, True)])
     def test_ctam_gradients_come_from_the_targeted_loss(self, targets, from_entity, from_relation):
@@ -219,10 +237,7 @@ class TestSinet(ModelTestCase):
         from the relation loss only."""
         self.build({"model.interaction.targets": targets})
         model = self.model
-        model.train()
-        for module in model.modules():
-            if isinstance(module, torch.nn.Dropout):
-                module.p = 0.0
+        no_dropout(model)
         losses = {}
         for name in ("entity", "relation"):
             original = getattr(model, f"_{name}_loss")
@@ -377,6 +392,16 @@ class TestSinet(ModelTestCase):
     def test_unknown_inference_precision_is_refused(self):
         with pytest.raises(ConfigurationError, match="inference_precision must be one of float32, bfloat16, not 'int8'"):
             self.build({"model.inference_precision": "int8"})
+
+
+def no_dropout(model) -> None:
+    """SINET's layers in training mode without dropout, the encoder in evaluation mode (its
+    attention dropout is no module that could be switched off): runs are deterministic."""
+    model.train()
+    model.embedder.eval()
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
 
 
 def assert_same_predictions(first: dict, second: dict) -> None:
