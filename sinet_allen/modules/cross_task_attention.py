@@ -33,13 +33,14 @@ class CrossTaskAttentionLayer(torch.nn.Module):
         # A single query per sentence: instead of projecting every key and value (keys x dim^2),
         # the query goes into the memory's space and the attention-weighted memory is projected
         # once, since q.(W_k m) = (W_k^T q).m and sum_i a_i W_v m_i = W_v sum_i a_i m_i per head.
-        query = self.query(agent).view(batch, self.num_heads, head_dim)
-        query_in_memory = torch.einsum("bhk,hkd->bhd", query, self._per_head(self.key.weight))
+        # Heads first, so that each product is one batched matrix product per head.
+        query = self.query(agent).view(batch, self.num_heads, head_dim).transpose(0, 1)
+        query_in_memory = (query @ self._per_head(self.key.weight)).transpose(0, 1)  # [batch, heads, dim]
         scores = query_in_memory @ memory.transpose(1, 2) / head_dim ** 0.5  # [batch, heads, keys]
         scores = scores.masked_fill(~key_mask.unsqueeze(1), torch.finfo(scores.dtype).min)
         pooled = self.dropout(scores.softmax(dim=-1)) @ memory  # [batch, heads, dim]
-        attended = torch.einsum("bhd,hkd->bhk", pooled, self._per_head(self.value.weight))
-        return self.norm(attended.reshape(batch, dim) + agent)
+        attended = pooled.transpose(0, 1) @ self._per_head(self.value.weight).transpose(1, 2)  # [heads, batch, head_dim]
+        return self.norm(attended.transpose(0, 1).reshape(batch, dim) + agent)
 
     def _per_head(self, weight: torch.Tensor) -> torch.Tensor:
         """`[dim, dim]` projection weight -> `[heads, head_dim, dim]`: head h's output rows."""
@@ -71,11 +72,13 @@ class CrossTaskAttention(TaskInteraction):
 
     def forward(self, views: TaskViews, sentence_mask: torch.BoolTensor) -> TaskViews:
         entity_agent, relation_agent = views.entity_agent, views.relation_agent
+        # Both directions share the weights, so they run as one batch of twice the size.
+        other_states = torch.cat([views.relation_states, views.entity_states])
+        other_mask = sentence_mask.repeat(2, 1)
         for layer in self.layers:
             # Both directions read the previous layer's agents.
-            new_entity = layer(entity_agent, views.relation_states, sentence_mask)
-            new_relation = layer(relation_agent, views.entity_states, sentence_mask)
-            entity_agent, relation_agent = new_entity, new_relation
+            agents = layer(torch.cat([entity_agent, relation_agent]), other_states, other_mask)
+            entity_agent, relation_agent = agents.chunk(2)
         return views._replace(
             entity_agent=entity_agent if self.update_entity else views.entity_agent,
             relation_agent=relation_agent if self.update_relation else views.relation_agent,

@@ -58,9 +58,8 @@ class MaxPooler(SpanPooler):
             levels.append(torch.cat([block_max, previous[:, -step:]], dim=1))
         # [batch, levels * length, dim]: level k of position i is row k * length + i.
         table = torch.stack(levels, dim=1).flatten(1, 2)
-        # floor(log2(width)), exact, from integer bit lengths.
-        log_width = torch.tensor([max(0, w.bit_length() - 1) for w in range(length + 1)],
-                                 device=states.device)[ends - starts]
+        # floor(log2(width)), exact: frexp writes width = mantissa * 2^exponent, mantissa in [0.5, 1).
+        log_width = torch.frexp((ends - starts).to(torch.float32)).exponent.long() - 1
         # index_select (inside batched_index_select) has a much cheaper backward than indexing.
         left = batched_index_select(table, log_width * length + starts)
         right = batched_index_select(table, log_width * length + ends - (1 << log_width))
