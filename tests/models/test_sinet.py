@@ -206,8 +206,9 @@ class TestSinet(ModelTestCase):
         for name, gets_it in (("entity", entity_gets_it), ("relation", relation_gets_it)):
             classifier = getattr(model, f"{name}_classifier")
             outputs = [classifier(features) for features in classifier_inputs[name]]
+            # Both directions run in one CTAM call, so the graph is shared: keep it for the second.
             gradients = torch.autograd.grad(sum(output.sum() for output in outputs), ctam,
-                                            allow_unused=True)
+                                            allow_unused=True, retain_graph=True)
             reached = [g is not None and bool(g.abs().sum() > 0) for g in gradients]
             assert all(reached) if gets_it else not any(reached), (name, targets, reached)
 
