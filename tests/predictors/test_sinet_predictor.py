@@ -119,9 +119,24 @@ def every_span_predictor(fixture_archive) -> SinetPredictor:
 def test_batches_predict_as_single_inputs(every_span_predictor):
     predictor = every_span_predictor
     batched = predictor.predict_batch_json(INPUTS)
-    assert batched == [predictor.predict_json(item) for item in INPUTS]
-    assert batched == predictor.predict_batch_json(INPUTS, batch_size=1)  # one sentence per pass
+    assert_same_results(batched, [predictor.predict_json(item) for item in INPUTS])
+    assert_same_results(batched, predictor.predict_batch_json(INPUTS, batch_size=1))  # one sentence per pass
     assert any(result["entities"] for result in batched)
+
+
+def assert_same_results(first, second):
+    """Equal except for the scores, which padding changes in the last bits: the 4-decimal
+    rounding may then differ by one step."""
+    def without_scores(results):
+        return [{key: [{k: v for k, v in item.items() if k != "score"} for item in value]
+                 if key in ("entities", "relations") else value for key, value in result.items()}
+                for result in results]
+
+    def scores(results):
+        return [item["score"] for result in results for key in ("entities", "relations") for item in result[key]]
+
+    assert without_scores(first) == without_scores(second)
+    assert scores(first) == pytest.approx(scores(second), abs=2e-4)
 
 
 @pytest.mark.parametrize("item", [{"sentence": ""}, {"sentence": " \n\t "}, {"tokens": []}])
