@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # a checkout witho
 import sinet_allen  # noqa: E402,F401  (registers the model and reader for load_archive)
 from sinet_allen.files import write_json_atomically  # noqa: E402
 from sinet_allen.metrics.joint_ie_f1 import JointIEF1  # noqa: E402
-from sinet_allen.models.sinet import INFERENCE_PRECISIONS  # noqa: E402
+from sinet_allen.models.sinet import PRECISIONS  # noqa: E402
 from allennlp.data import Batch, Instance  # noqa: E402
 from allennlp.models.archival import load_archive  # noqa: E402
 from allennlp.nn.util import move_to_device  # noqa: E402
@@ -311,7 +311,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("data_file", type=Path, help="sentences in a format the reader accepts")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32])
     parser.add_argument("--limit", type=int, help="only the first N sentences (with words) of DATA_FILE")
-    parser.add_argument("--precisions", nargs="+", default=["float32"], choices=INFERENCE_PRECISIONS,
+    parser.add_argument("--precisions", nargs="+", default=["float32"], choices=PRECISIONS,
                         help="the model's inference_precision settings to measure")
     parser.add_argument("--cuda-device", type=int, default=-1, help="GPU index; -1: the CPU")
     parser.add_argument("--long-sentence-words", type=int, default=300,

@@ -93,6 +93,8 @@ local devices = env('SINET_CUDA_DEVICES');
     },
     learning_rate_scheduler: { type: 'linear_warmup_fraction', warmup_fraction: 0.1 },
     checkpointer: { keep_most_recent_by_count: 1 },
+    // On CPU: reuse freed memory instead of mapping the large gradients afresh every step.
+    callbacks: [{ type: 'reuse_freed_memory' }],
   },
 } + (
   local device_ids = if devices == '' then [] else [std.parseInt(d) for d in std.split(devices, ',')];

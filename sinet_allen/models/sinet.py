@@ -21,7 +21,7 @@ from sinet_allen.modules.task_interaction import TaskInteraction, TaskViews
 from sinet_allen.modules.task_projection import LinearTaskProjection, TaskProjection
 
 BERT_INITIALISER_STD = 0.02  # BERT's initializer_range
-INFERENCE_PRECISIONS = ("float32", "bfloat16")
+PRECISIONS = ("float32", "bfloat16")
 BFLOAT16_COPY = "_bfloat16_embedder_copy"
 
 
@@ -39,9 +39,11 @@ class Sinet(Model):
     builds on BERT's model classes; an `initializer` given in the config is applied afterwards.
 
     `inference_precision` "bfloat16" runs a bfloat16 copy of the encoder outside training
-    (evaluation, prediction), which is faster on GPUs and on CPUs with bfloat16 instructions.
-    Training always runs in float32, so the option can be set at prediction time:
-    `-o '{"model.inference_precision": "bfloat16"}'`.
+    (evaluation, prediction), which is faster on GPUs and on CPUs with bfloat16 instructions; it
+    is independent of training, so it can be set at prediction time:
+    `-o '{"model.inference_precision": "bfloat16"}'`. `training_precision` "bfloat16" trains with
+    the encoder under bfloat16 autocast (mixed precision: the weights, their gradients, the
+    optimizer and everything after the encoder stay float32).
 
     At inference every span that is not classified as no-entity is kept; the `max_relation_entities`
     best of them (by entity score) form all ordered pairs, scored `max_pairs` pairs at a time, and a
@@ -68,15 +70,16 @@ class Sinet(Model):
         max_pairs: int = 20000,
         per_type_metrics: bool = False,
         inference_precision: str = "float32",
+        training_precision: str = "float32",
         initializer: InitializerApplicator = InitializerApplicator(),
         **kwargs,
     ) -> None:
         super().__init__(vocab, **kwargs)
-        if inference_precision not in INFERENCE_PRECISIONS:
-            raise ConfigurationError(
-                f"inference_precision must be one of {', '.join(INFERENCE_PRECISIONS)}, not {inference_precision!r}"
-            )
+        for name, precision in (("inference_precision", inference_precision), ("training_precision", training_precision)):
+            if precision not in PRECISIONS:
+                raise ConfigurationError(f"{name} must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.inference_precision = inference_precision
+        self.training_precision = training_precision
         dim = embedder.get_output_dim()
         self.embedder = embedder
         self.task_projection = task_projection.construct(input_dim=dim)
@@ -140,7 +143,10 @@ class Sinet(Model):
 
     def encode(self, tokens: TextFieldTensors) -> torch.Tensor:
         """The encoder's float32 states `[batch, wordpieces, dim]`, computed in the
-        `inference_precision` outside training."""
+        `training_precision` or the `inference_precision`."""
+        if self.training and self.training_precision == "bfloat16":
+            with torch.autocast(self.width_embedding.weight.device.type, dtype=torch.bfloat16):
+                return self.embedder(tokens).float()
         if self.training or self.inference_precision == "float32":
             return self.embedder(tokens)
         return self._bfloat16_embedder()(tokens).float()

@@ -1,2 +1,3 @@
 from sinet_allen.training.warmup_schedule import LinearWarmupFraction
 from sinet_allen.training.fused_adamw import FusedAdamW
+from sinet_allen.training.reuse_freed_memory import ReuseFreedMemory

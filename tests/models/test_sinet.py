@@ -44,6 +44,7 @@ VARIANTS = {
     "agent_max": {"model.interactive_agent": {"type": "max"}},
     "agent_mean": {"model.interactive_agent": {"type": "mean"}},
     "no_layer_norm": {"model.interaction.layer_norm": False},
+    "bfloat16_training": {"model.training_precision": "bfloat16"},
 }
 
 # What each override must have built (so a silently ignored override fails the test).
@@ -62,6 +63,7 @@ EXPECTED = {
     "agent_max": lambda m: isinstance(m.interactive_agent, MaxPoolAgent),
     "agent_mean": lambda m: isinstance(m.interactive_agent, MeanPoolAgent),
     "no_layer_norm": lambda m: isinstance(m.interaction.layers[0].norm, torch.nn.Identity),
+    "bfloat16_training": lambda m: m.training_precision == "bfloat16",
 }
 
 
@@ -382,7 +384,7 @@ class TestSinet(ModelTestCase):
             model.embedder.token_embedder_tokens.transformer_model.embeddings.word_embeddings.weight.mul_(2)
         model.load_state_dict(model.state_dict())
         assert not torch.equal(model.encode(tokens), approximate)
-        # Training runs in float32 whatever the setting.
+        # Training runs in its own precision (float32 by default) whatever the inference setting.
         model.train()
         assert BFLOAT16_COPY not in model.__dict__
         torch.manual_seed(0)
@@ -390,9 +392,32 @@ class TestSinet(ModelTestCase):
         torch.manual_seed(0)
         assert torch.equal(training, model.embedder(tokens))
 
-    def test_unknown_inference_precision_is_refused(self):
-        with pytest.raises(ConfigurationError, match="inference_precision must be one of float32, bfloat16, not 'int8'"):
-            self.build({"model.inference_precision": "int8"})
+    def test_bfloat16_training_autocasts_the_encoder_and_keeps_float32_weights_and_gradients(self):
+        _, instances = self.evaluation_instances(TEST)
+        batch = Batch(instances[:3])
+        batch.index_instances(self.model.vocab)
+        tokens = batch.as_tensor_dict()["tokens"]
+        model = self.model
+        no_dropout(model)
+        exact = model.encode(tokens)
+        model.training_precision = "bfloat16"
+        mixed = model.encode(tokens)
+        assert mixed.dtype == torch.float32 and mixed.shape == exact.shape
+        assert not torch.equal(mixed, exact)
+        assert (mixed - exact).abs().max() < 0.1 * exact.abs().max()
+        mixed.pow(2).sum().backward()
+        encoder = model.embedder.token_embedder_tokens.transformer_model
+        for name in ("embeddings.word_embeddings.weight", "encoder.layer.0.attention.self.query.weight"):
+            weight = encoder.get_parameter(name)
+            assert weight.dtype == weight.grad.dtype == torch.float32 and weight.grad.abs().sum() > 0, name
+        # Outside training the inference precision applies: float32 by default.
+        model.eval()
+        assert torch.equal(model.encode(tokens), model.embedder(tokens))
+
+    @pytest.mark.parametrize("setting", ["inference_precision", "training_precision"])
+    def test_unknown_precision_is_refused(self, setting):
+        with pytest.raises(ConfigurationError, match=f"{setting} must be one of float32, bfloat16, not 'int8'"):
+            self.build({f"model.{setting}": "int8"})
 
 
 def no_dropout(model) -> None:
