@@ -215,13 +215,22 @@ class Sinet(Model):
         # The words strictly between the spans: empty when they touch or overlap.
         between = torch.stack([torch.minimum(head_spans[..., 1], tail_spans[..., 1]),
                                torch.maximum(head_spans[..., 0], tail_spans[..., 0])], -1)
-        features = torch.cat([
-            batched_index_select(spans_repr, heads),
-            self.context_pooling(states, between),
-            batched_index_select(spans_repr, tails),
-            _expand(agent, between),
-        ], -1)
-        return self.relation_classifier(self.dropout(features))
+        context = self.context_pooling(states, between)
+        if self.training:  # dropout masks every pair's copy of its spans and agent separately
+            features = [batched_index_select(spans_repr, heads), context,
+                        batched_index_select(spans_repr, tails), _expand(agent, between)]
+            return self.relation_classifier(self.dropout(torch.cat(features, -1)))
+        # Without dropout the classifier splits by input: each candidate is projected once as a
+        # head and once as a tail, and the pairs gather those few logits instead of copying the
+        # candidates' representations into a features tensor per pair.
+        head_weight, context_weight, tail_weight, agent_weight = self.relation_classifier.weight.split(
+            [spans_repr.size(-1), context.size(-1), spans_repr.size(-1), agent.size(-1)], 1
+        )
+        linear = torch.nn.functional.linear
+        return (batched_index_select(linear(spans_repr, head_weight), heads)
+                + linear(context, context_weight)
+                + batched_index_select(linear(spans_repr, tail_weight), tails)
+                + linear(agent, agent_weight, self.relation_classifier.bias).unsqueeze(1))
 
     # --- losses --------------------------------------------------------------------------------
 

@@ -46,12 +46,14 @@ class MeanPooler(SumPooler):
 class MaxPooler(SpanPooler):
     """Range maximum from a sparse table: level k holds the max over 2^k positions from each start,
     so any range is the max of two overlapping power-of-two blocks. Memory is
-    O(length x log(length) x dim), independent of the number of spans."""
+    O(length x log(widest range) x dim), independent of the number of spans."""
 
     def pool(self, states, starts, ends):
         length = states.size(1)
+        # Only the levels the widest range needs: entity spans are far shorter than sentences.
+        widest = int((ends - starts).max())
         levels = [states]
-        while (2 << (len(levels) - 1)) <= length:
+        while (2 << (len(levels) - 1)) <= widest:
             previous, step = levels[-1], 1 << (len(levels) - 1)
             block_max = torch.maximum(previous[:, :-step], previous[:, step:])
             # Pad to full length so the levels stack; the padding is never inside a valid range.

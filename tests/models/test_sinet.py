@@ -233,6 +233,25 @@ class TestSinet(ModelTestCase):
         torch.testing.assert_close(evaluation, training)
         assert training.abs().max() > 0.01
 
+    def test_relation_logits_are_the_same_in_training_and_evaluation_without_dropout(self):
+        # Evaluation splits the relation classifier by input: heads, context, tails, agent.
+        model = self.model
+        no_dropout(model)
+        calls = []
+        original = model._relation_logits
+
+        def recording(inputs, pairs):
+            calls.append((inputs, pairs, original(inputs, pairs)))
+            return calls[-1][2]
+
+        model._relation_logits = recording
+        model(**self.dataset.as_tensor_dict())
+        inputs, pairs, training = calls[0]
+        assert (pairs[..., 0] >= 0).sum() > 10  # the training pairs of the fixture
+        model.eval()
+        torch.testing.assert_close(original(inputs, pairs), training)
+        assert training.abs().max() > 0.01
+
     @pytest.mark.parametrize("targets, from_entity, from_relation",
                              [("ner", True, False), ("re", False, True), ("both", True, True)])
     def test_ctam_gradients_come_from_the_targeted_loss(self, targets, from_entity, from_relation):
