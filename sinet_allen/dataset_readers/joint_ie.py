@@ -37,7 +37,10 @@ class JointIEReader(DatasetReader):
     With `negative_sampling` (the training reader) an instance holds the gold entities plus up to
     `neg_entity_count` random non-entity spans, and the gold related pairs plus up to
     `neg_relation_count` unrelated pairs of gold entities, drawn afresh on every pass over the file
-    from a generator seeded with `seed` (and the worker's rank). Without it (evaluation and
+    from a generator seeded with `seed` (and the worker's rank). A gold relation of a symmetric type
+    is a positive in both orders; with `reverse_symmetric_positives: false` its reverse is left out
+    of the samples instead (neither positive nor negative), as SpERT-based code does. Without
+    `negative_sampling` (evaluation and
     prediction) the candidates are all spans of at most `max_span_size` words. The complete gold is
     kept in the metadata in both cases, so metrics also count what the model cannot propose.
 
@@ -53,6 +56,7 @@ class JointIEReader(DatasetReader):
         negative_sampling: bool = False,
         neg_entity_count: int = 100,
         neg_relation_count: int = 100,
+        reverse_symmetric_positives: bool = True,
         seed: int = 13,
         strict: bool = True,
         max_wordpieces: int = 512,
@@ -65,6 +69,7 @@ class JointIEReader(DatasetReader):
         self.negative_sampling = negative_sampling
         self.neg_entity_count = neg_entity_count
         self.neg_relation_count = neg_relation_count
+        self.reverse_symmetric_positives = reverse_symmetric_positives
         self.seed = seed
         self.strict = strict
         self.max_wordpieces = max_wordpieces
@@ -180,16 +185,21 @@ class JointIEReader(DatasetReader):
         return rng.sample(candidates, min(self.neg_entity_count, len(candidates)))
 
     def _relation_fields(self, sentence: Sentence, entity_spans: List[Span], rng: random.Random):
-        """Positive pairs (both orders for symmetric types) and sampled unrelated pairs, as indices
+        """Positive pairs (see `reverse_symmetric_positives`) and sampled unrelated pairs, as indices
         into the entity candidates (the gold entities come first among them)."""
         index = {span: position for position, span in enumerate(entity_spans)}
         labels: Dict[Tuple[int, int], set] = {}
+        left_out = set()  # reverses of symmetric relations when they are no positives
         for head, tail, label in _relation_spans(sentence):
             pair = (index[head], index[tail])
             labels.setdefault(pair, set()).add(label)
             if label in self.symmetric_relations:
-                labels.setdefault(pair[::-1], set()).add(label)
-        unrelated = [pair for pair in itertools.permutations(range(len(entity_spans)), 2) if pair not in labels]
+                if self.reverse_symmetric_positives:
+                    labels.setdefault(pair[::-1], set()).add(label)
+                else:
+                    left_out.add(pair[::-1])
+        unrelated = [pair for pair in itertools.permutations(range(len(entity_spans)), 2)
+                     if pair not in labels and pair not in left_out]
         pairs = list(labels) + rng.sample(unrelated, min(self.neg_relation_count, len(unrelated)))
         empty = MultiLabelField([], label_namespace="relation_labels")
         return {

@@ -307,3 +307,24 @@ def test_real_scierc_test_set_in_both_formats():
         # strings, so the tokens are compared by count and the gold (word offsets) exactly.
         assert len(first.pop("tokens")) == len(second.pop("tokens")), f"sentence {index}"
         assert first == second, f"sentence {index} differs"
+
+
+def test_the_reverse_of_a_symmetric_relation_can_be_left_out_of_the_samples():
+    training = reader(negative_sampling=True, neg_relation_count=1000, reverse_symmetric_positives=False)
+    left_out = 0
+    for sentence, instance in zip(sentences(SPERT / "train.json"), training.read(str(SPERT / "train.json"))):
+        spans = spans_of(instance)
+        pairs, pair_labels = relation_pairs(instance)
+        as_spans = {(spans[head], spans[tail]): labels for (head, tail), labels in zip(pairs, pair_labels)}
+        direct = {}
+        for relation in sentence.relations:
+            head, tail = sentence.entities[relation.head], sentence.entities[relation.tail]
+            direct.setdefault(((head.start, head.end), (tail.start, tail.end)), set()).add(relation.type)
+        assert {pair: labels for pair, labels in as_spans.items() if labels} == direct
+        reverses = {pair[::-1] for pair, labels in direct.items() if labels & SYMMETRIC} - set(direct)
+        assert not reverses & set(as_spans)  # neither a positive nor a negative sample
+        # Every other ordered pair of gold entities is a negative (there is room for all of them).
+        gold = len(set((e.start, e.end) for e in sentence.entities))
+        assert len(as_spans) == gold * (gold - 1) - len(reverses)
+        left_out += len(reverses)
+    assert left_out >= 2
