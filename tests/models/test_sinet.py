@@ -112,6 +112,13 @@ class TestSinet(ModelTestCase):
         reader = DatasetReader.from_params(params["validation_dataset_reader"])
         return reader, [instance for path in paths for instance in reader.read(str(path))]
 
+    def tokens_of_test_sentences(self, count: int = 3):
+        """The indexed wordpieces of the first `count` test sentences, as one batch."""
+        _, instances = self.evaluation_instances(TEST)
+        batch = Batch(instances[:count])
+        batch.index_instances(self.model.vocab)
+        return batch.as_tensor_dict()["tokens"]
+
     def ensure_batch_consistency(self):
         # An untrained model keeps most spans and predicts about half of all pairs; decoding tens
         # of thousands of relations would dominate the run time. (The default cap is covered by
@@ -382,10 +389,7 @@ class TestSinet(ModelTestCase):
         assert all(torch.equal(value, pretrained.state_dict()[name]) for name, value in encoder.state_dict().items())
 
     def test_bfloat16_inference_changes_only_the_encoder_outside_training(self):
-        _, instances = self.evaluation_instances(TEST)
-        batch = Batch(instances[:3])
-        batch.index_instances(self.model.vocab)
-        tokens = batch.as_tensor_dict()["tokens"]
+        tokens = self.tokens_of_test_sentences()
         model = self.model
         saved = {name: value.clone() for name, value in model.state_dict().items()}
         model.eval()
@@ -412,10 +416,7 @@ class TestSinet(ModelTestCase):
         assert torch.equal(training, model.embedder(tokens))
 
     def test_bfloat16_training_autocasts_the_encoder_and_keeps_float32_weights_and_gradients(self):
-        _, instances = self.evaluation_instances(TEST)
-        batch = Batch(instances[:3])
-        batch.index_instances(self.model.vocab)
-        tokens = batch.as_tensor_dict()["tokens"]
+        tokens = self.tokens_of_test_sentences()
         model = self.model
         no_dropout(model)
         exact = model.encode(tokens)
