@@ -8,22 +8,28 @@ from allennlp.training.callbacks import TrainerCallback
 # mallopt(3) parameters of glibc and its defaults for them.
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
 DEFAULT_TRIM_THRESHOLD, DEFAULT_MMAP_MAX = 128 * 1024, 65536
-NEVER_TRIM = 2**62
+NEVER_TRIM = 2**31 - 1  # mallopt takes a C int: 2 GB of free heap top before any trim
 
 
 def _glibc() -> Optional[ctypes.CDLL]:
     library = ctypes.CDLL(ctypes.util.find_library("c") or None)
-    return library if hasattr(library, "mallopt") and hasattr(library, "gnu_get_libc_version") else None
+    if not (hasattr(library, "mallopt") and hasattr(library, "gnu_get_libc_version")):
+        return None
+    library.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]  # out-of-range values raise, not wrap
+    return library
 
 
 def keep_freed_memory(keep: bool = True) -> bool:
     """Serve every allocation from the heap and never give freed memory back to the system
-    (`keep=False` restores glibc's defaults). Returns False where the C library is not glibc."""
+    (`keep=False` restores glibc's defaults and returns the kept memory). Returns False where the
+    C library is not glibc."""
     glibc = _glibc()
     if glibc is None:
         return False
     glibc.mallopt(M_MMAP_MAX, 0 if keep else DEFAULT_MMAP_MAX)
     glibc.mallopt(M_TRIM_THRESHOLD, NEVER_TRIM if keep else DEFAULT_TRIM_THRESHOLD)
+    if not keep:
+        glibc.malloc_trim(0)  # give back what was kept
     return True
 
 
