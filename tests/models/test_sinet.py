@@ -174,8 +174,10 @@ class TestSinet(ModelTestCase):
     def test_ctam_feeds_the_attended_agent_to_the_targeted_classifiers(
         self, targets, entity_gets_it, relation_gets_it
     ):
-        self.build({"model.interaction.targets": targets})
+        # Random projections, so that the two views, and so the two agents, differ from the start.
+        self.build({"model.interaction.targets": targets, "model.task_projection.initial_weights": "random"})
         model = self.model
+        assert not torch.equal(model.task_projection.entity.weight, model.task_projection.relation.weight)
         no_dropout(model)  # so the inputs can be compared; training mode runs both classifiers as modules
         classifier_inputs = {"entity": [], "relation": []}
         interaction_outputs = []
@@ -264,8 +266,10 @@ class TestSinet(ModelTestCase):
     def test_ctam_gradients_come_from_the_targeted_loss(self, targets, from_entity, from_relation):
         """Under targets=ner the CTAM weights learn from the entity loss only, under targets=re
         from the relation loss only."""
-        self.build({"model.interaction.targets": targets})
+        # Random projections, so that the two views, and so the two agents, differ from the start.
+        self.build({"model.interaction.targets": targets, "model.task_projection.initial_weights": "random"})
         model = self.model
+        assert not torch.equal(model.task_projection.entity.weight, model.task_projection.relation.weight)
         no_dropout(model)
         losses = {}
         for name in ("entity", "relation"):
@@ -375,8 +379,11 @@ class TestSinet(ModelTestCase):
 
     # --- initialisation and inference precision ------------------------------------------------
 
-    def test_new_layers_start_as_bert_initialises_them(self):
+    def test_new_layers_start_as_bert_initialises_them_and_the_task_projection_as_the_identity(self):
         model = self.model
+        identity = torch.eye(model.embedder.get_output_dim())
+        assert torch.equal(model.task_projection.entity.weight, identity)
+        assert torch.equal(model.task_projection.relation.weight, identity)
         assert model.width_embedding.weight.std().item() == pytest.approx(0.02, abs=0.004)
         for layer in (model.entity_classifier, model.relation_classifier):
             assert layer.weight.std().item() == pytest.approx(0.02, abs=0.004)
