@@ -15,13 +15,13 @@ from allennlp.nn.util import batched_index_select, get_text_field_mask
 
 from sinet_allen.dataset_readers.joint_ie import NO_ENTITY
 from sinet_allen.metrics.joint_ie_f1 import JointIEF1
-from sinet_allen.modules.bert_initialisation import initialise_like_bert
 from sinet_allen.modules.fast_dropout import use_fast_dropout
 from sinet_allen.modules.interactive_agent import ClsAgent, InteractiveAgent
 from sinet_allen.modules.span_pooling import MaxPooler, SpanPooler
 from sinet_allen.modules.task_interaction import TaskInteraction, TaskViews
 from sinet_allen.modules.task_projection import LinearTaskProjection, TaskProjection
 
+BERT_INITIALISER_STD = 0.02  # BERT's initializer_range
 PRECISIONS = ("float32", "bfloat16")
 BFLOAT16_COPY = "_bfloat16_embedder_copy"
 
@@ -37,8 +37,7 @@ class Sinet(Model):
 
     The layers SINET adds to the encoder start as BERT initialises its own (normal weights with
     standard deviation 0.02, zero biases, LayerNorm untouched), as in the authors' code, which
-    builds on BERT's model classes; the task projection chooses its own start (identity by
-    default); an `initializer` given in the config is applied afterwards.
+    builds on BERT's model classes; an `initializer` given in the config is applied afterwards.
 
     `inference_precision` "bfloat16" runs a bfloat16 copy of the encoder outside training
     (evaluation, prediction), which is faster on GPUs and on CPUs with bfloat16 instructions; it
@@ -104,8 +103,8 @@ class Sinet(Model):
         self.max_pairs = max_pairs
         self.metric = JointIEF1(symmetric_relations=self.symmetric_relations, per_type=per_type_metrics)
         for name, module in self.named_children():
-            if name not in ("embedder", "task_projection"):  # pretrained; initialises itself
-                module.apply(initialise_like_bert)
+            if name != "embedder":
+                module.apply(_initialise_like_bert)
         initializer(self)
         use_fast_dropout(self)
 
@@ -337,6 +336,13 @@ class Sinet(Model):
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         # Training batches are not decoded (that would only slow training down): nothing to report.
         return {} if self.training else self.metric.get_metric(reset)
+
+
+def _initialise_like_bert(module: torch.nn.Module) -> None:
+    if isinstance(module, (torch.nn.Linear, torch.nn.Embedding)):
+        torch.nn.init.normal_(module.weight, std=BERT_INITIALISER_STD)
+    if isinstance(module, torch.nn.Linear) and module.bias is not None:
+        torch.nn.init.zeros_(module.bias)
 
 
 class RelationInputs(NamedTuple):

@@ -174,10 +174,8 @@ class TestSinet(ModelTestCase):
     def test_ctam_feeds_the_attended_agent_to_the_targeted_classifiers(
         self, targets, entity_gets_it, relation_gets_it
     ):
-        # Random projections, so that the two views, and so the two agents, differ from the start.
-        self.build({"model.interaction.targets": targets, "model.task_projection.initial_weights": "random"})
+        self.build({"model.interaction.targets": targets})
         model = self.model
-        assert not torch.equal(model.task_projection.entity.weight, model.task_projection.relation.weight)
         no_dropout(model)  # so the inputs can be compared; training mode runs both classifiers as modules
         classifier_inputs = {"entity": [], "relation": []}
         interaction_outputs = []
@@ -266,10 +264,8 @@ class TestSinet(ModelTestCase):
     def test_ctam_gradients_come_from_the_targeted_loss(self, targets, from_entity, from_relation):
         """Under targets=ner the CTAM weights learn from the entity loss only, under targets=re
         from the relation loss only."""
-        # Random projections, so that the two views, and so the two agents, differ from the start.
-        self.build({"model.interaction.targets": targets, "model.task_projection.initial_weights": "random"})
+        self.build({"model.interaction.targets": targets})
         model = self.model
-        assert not torch.equal(model.task_projection.entity.weight, model.task_projection.relation.weight)
         no_dropout(model)
         losses = {}
         for name in ("entity", "relation"):
@@ -379,11 +375,8 @@ class TestSinet(ModelTestCase):
 
     # --- initialisation and inference precision ------------------------------------------------
 
-    def test_new_layers_start_as_bert_initialises_them_and_the_task_projection_as_the_identity(self):
+    def test_new_layers_start_as_bert_initialises_them(self):
         model = self.model
-        identity = torch.eye(model.embedder.get_output_dim())
-        assert torch.equal(model.task_projection.entity.weight, identity)
-        assert torch.equal(model.task_projection.relation.weight, identity)
         assert model.width_embedding.weight.std().item() == pytest.approx(0.02, abs=0.004)
         for layer in (model.entity_classifier, model.relation_classifier):
             assert layer.weight.std().item() == pytest.approx(0.02, abs=0.004)
@@ -394,6 +387,15 @@ class TestSinet(ModelTestCase):
         encoder = model.embedder.token_embedder_tokens.transformer_model
         pretrained = type(encoder).from_pretrained(str(TINY_BERT))
         assert all(torch.equal(value, pretrained.state_dict()[name]) for name, value in encoder.state_dict().items())
+
+    def test_an_initializer_in_the_config_applies_after_the_bert_initialisation(self):
+        # The README's recipe for a task projection that starts as the identity.
+        self.build({"model.initializer": {"regexes": [["task_projection\\..*weight", {"type": "eye"}]]}})
+        identity = torch.eye(self.model.embedder.get_output_dim())
+        assert torch.equal(self.model.task_projection.entity.weight, identity)
+        assert torch.equal(self.model.task_projection.relation.weight, identity)
+        # Everything else keeps the BERT-style start.
+        assert self.model.relation_classifier.weight.std().item() == pytest.approx(0.02, abs=0.004)
 
     def test_bfloat16_inference_changes_only_the_encoder_outside_training(self):
         tokens = self.tokens_of_test_sentences()

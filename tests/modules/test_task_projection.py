@@ -2,7 +2,6 @@
 import pytest
 import torch
 from allennlp.common import Lazy, Params
-from allennlp.common.checks import ConfigurationError
 
 from sinet_allen.modules.task_projection import IdentityProjection, LinearTaskProjection, TaskProjection
 
@@ -18,7 +17,7 @@ def test_identity_has_no_parameters_and_returns_the_input():
 
 def test_linear_is_two_bias_free_square_maps_over_every_position():
     torch.manual_seed(0)
-    projection = LinearTaskProjection(input_dim=6, initial_weights="random")
+    projection = LinearTaskProjection(input_dim=6)
     assert {name: tuple(p.shape) for name, p in projection.named_parameters()} == {
         "entity.weight": (6, 6), "relation.weight": (6, 6)}
     states = torch.randn(2, 5, 6)
@@ -30,23 +29,6 @@ def test_linear_is_two_bias_free_square_maps_over_every_position():
     # Linear without bias: zero in, zero out.
     zero_entity, zero_relation = projection(torch.zeros(1, 3, 6))
     assert (zero_entity == 0).all() and (zero_relation == 0).all()
-
-
-def test_linear_starts_as_the_identity_unless_asked_for_random_weights():
-    states = torch.randn(2, 5, 8)
-    entity, relation = LinearTaskProjection(input_dim=8)(states)
-    torch.testing.assert_close(entity, states)
-    torch.testing.assert_close(relation, states)
-    torch.manual_seed(0)
-    random = LinearTaskProjection(input_dim=300, initial_weights="random")
-    for weight in (random.entity.weight, random.relation.weight):
-        assert weight.mean().abs() < 0.002 and weight.std().item() == pytest.approx(0.02, rel=0.02)
-    assert not torch.equal(random.entity.weight, random.relation.weight)
-
-
-def test_an_unknown_initialisation_is_refused_with_the_choices():
-    with pytest.raises(ConfigurationError, match="'identity' or 'random', not 'eye'"):
-        LinearTaskProjection(input_dim=4, initial_weights="eye")
 
 
 def test_the_two_views_get_separate_gradients():
