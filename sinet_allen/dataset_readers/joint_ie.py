@@ -40,9 +40,9 @@ class JointIEReader(DatasetReader):
     from a generator seeded with `seed` (and the worker's rank). A gold relation of a symmetric type
     is a positive in both orders; with `reverse_symmetric_positives: false` its reverse is left out
     of the samples instead (neither positive nor negative), as SpERT-based code does. Without
-    `negative_sampling` (evaluation and
-    prediction) the candidates are all spans of at most `max_span_size` words. The complete gold is
-    kept in the metadata in both cases, so metrics also count what the model cannot propose.
+    `negative_sampling` (evaluation and prediction) the candidates are all spans of at most
+    `max_span_size` words. The complete gold is kept in the metadata in both cases, so metrics also
+    count what the model cannot propose.
 
     Sentences longer than `max_wordpieces` are an error that names them: split them beforehand.
     """
