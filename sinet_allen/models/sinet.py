@@ -44,8 +44,9 @@ class Sinet(Model):
     is independent of training, so it can be set at prediction time:
     `-o '{"model.inference_precision": "bfloat16"}'`. `training_precision` "bfloat16" trains with
     the encoder under bfloat16 autocast (mixed precision: the weights, their gradients, the
-    optimizer and everything after the encoder stay float32). Every dropout, the encoder's
-    included, is a `FastDropout` (the same distribution, fewer random draws on CPU).
+    optimizer and everything after the encoder stay float32). With `fast_dropout` (the default)
+    every dropout, the encoder's included, is a `FastDropout` (the same distribution, fewer random
+    draws on CPU); `false` keeps PyTorch's dropout and with it the random masks of earlier runs.
 
     At inference every span that is not classified as no-entity is kept; the `max_relation_entities`
     best of them (by entity score) form all ordered pairs, scored `max_pairs` pairs at a time, and a
@@ -73,6 +74,7 @@ class Sinet(Model):
         per_type_metrics: bool = False,
         inference_precision: str = "float32",
         training_precision: str = "float32",
+        fast_dropout: bool = True,
         initializer: InitializerApplicator = InitializerApplicator(),
         **kwargs,
     ) -> None:
@@ -106,7 +108,8 @@ class Sinet(Model):
             if name != "embedder":
                 module.apply(_initialise_like_bert)
         initializer(self)
-        use_fast_dropout(self)
+        if fast_dropout:
+            use_fast_dropout(self)
 
     def forward(  # type: ignore[override]
         self,

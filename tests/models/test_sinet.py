@@ -12,6 +12,7 @@ from allennlp.data import Batch, DatasetReader, Instance
 from conftest import FIXTURE_CONFIG, FIXTURE_DATA, TINY_BERT
 from sinet_allen.dataset_readers.joint_ie import JointIEReader
 from sinet_allen.models.sinet import BFLOAT16_COPY
+from sinet_allen.modules.fast_dropout import FastDropout
 from sinet_allen.modules.interactive_agent import MaxPoolAgent, MeanPoolAgent
 from sinet_allen.modules.span_pooling import MaxPooler, MeanPooler, SumPooler
 from sinet_allen.modules.task_projection import IdentityProjection, LinearTaskProjection
@@ -396,6 +397,14 @@ class TestSinet(ModelTestCase):
         assert torch.equal(self.model.task_projection.relation.weight, identity)
         # Everything else keeps the BERT-style start.
         assert self.model.relation_classifier.weight.std().item() == pytest.approx(0.02, abs=0.004)
+
+    def test_every_dropout_is_fast_unless_switched_off(self):
+        def dropout_kinds():
+            return {type(module) for module in self.model.modules() if isinstance(module, torch.nn.Dropout)}
+
+        assert dropout_kinds() == {FastDropout}  # the encoder's dropouts included
+        self.build({"model.fast_dropout": False})
+        assert dropout_kinds() == {torch.nn.Dropout}
 
     def test_bfloat16_inference_changes_only_the_encoder_outside_training(self):
         tokens = self.tokens_of_test_sentences()
