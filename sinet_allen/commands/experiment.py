@@ -26,6 +26,9 @@ class SinetExperiment(Subcommand):
         subparser.add_argument("-o", "--overrides", default="", help="JSON overrides applied to every config")
         subparser.add_argument("--eval-split", choices=sorted(SPLIT_DATA_KEYS), default="test",
                                help="the split each best model is scored on (the config's data path for it)")
+        subparser.add_argument("--final-model", action="store_true", help=(
+            "score each run's last checkpoint instead of its best dev model (files and table "
+            "named *_final); a trained run is only evaluated again"))
         subparser.add_argument("--table-only", action="store_true",
                                help="train nothing; tabulate the complete runs under --output-dir")
         subparser.add_argument("--macro", action="store_true", help="add macro F1 columns (ADE)")
@@ -39,10 +42,11 @@ class SinetExperiment(Subcommand):
 def run_experiment_from_args(args: argparse.Namespace) -> None:
     if not args.configs and not args.table_only:
         raise SystemExit("sinet-experiment: give at least one config (or --table-only)")
+    model = "final" if args.final_model else "best"
     if not args.table_only:
         cuda_device = args.cuda_device if args.cuda_device is not None else (0 if torch.cuda.is_available() else -1)
         runs = plan_runs(args.configs, args.seeds, args.folds)
-        run_grid(runs, args.output_dir, args.eval_split, args.overrides, cuda_device, args.eval_batch_size)
+        run_grid(runs, args.output_dir, args.eval_split, args.overrides, cuda_device, args.eval_batch_size, model)
     names = [config.stem for config in args.configs]
-    rows = write_results_table(args.output_dir, args.eval_split, names, args.macro)
-    print(to_markdown(rows, args.eval_split, args.macro))
+    rows = write_results_table(args.output_dir, args.eval_split, names, args.macro, model)
+    print(to_markdown(rows, args.eval_split, args.macro, model))

@@ -1,9 +1,11 @@
-"""Running a grid of configs x seeds (x folds): train, evaluate the best model, record, resume.
+"""Running a grid of configs x seeds (x folds): train, evaluate the best (or final) model, record,
+resume.
 
-A run's directory is `<output dir>/<config name>/seed<k>[/fold<f>]`. Its `<split>_metrics.json` is
-written last, so its presence means the run is complete; an interrupted grid run again skips the
-complete runs and trains the others from scratch. A run that is complete for another split already
-holds its finished model, which is then only evaluated.
+A run's directory is `<output dir>/<config name>/seed<k>[/fold<f>]`. Its `<split>_metrics.json`
+(`<split>_final_metrics.json` for the final model) is written last, so its presence means the run
+is complete; an interrupted grid run again skips the complete runs and trains the others from
+scratch. A run that is complete for another split or model already holds its finished training,
+which is then only evaluated.
 """
 import logging
 import os
@@ -16,6 +18,7 @@ from allennlp.commands.train import train_model_from_file
 from allennlp.data.data_loaders import MultiProcessDataLoader
 from allennlp.evaluation import SimpleEvaluator
 from allennlp.models.archival import load_archive
+from allennlp.training import Checkpointer
 
 from sinet_allen.experiments.predictions import PredictionLinesSerializer
 from sinet_allen.files import write_json_atomically
@@ -24,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # The evaluation splits and the config keys of their data files.
 SPLIT_DATA_KEYS = {"dev": "validation_data_path", "test": "test_data_path"}
+# Which weights of a run are scored: the archived best dev model, or the last checkpoint.
+MODELS = ("best", "final")
 
 
 @dataclass(frozen=True)
@@ -60,31 +65,36 @@ def plan_runs(configs: Sequence[Path], seeds: Sequence[int], folds: Sequence[int
     return [Run(Path(config), seed, fold) for config in configs for seed in seeds for fold in (folds or [None])]
 
 
-def metrics_file(directory: Path, split: str) -> Path:
-    return directory / f"{split}_metrics.json"
+def evaluation_name(split: str, model: str = "best") -> str:
+    """`test`, `test_final`: the prefix of an evaluation's files and the name of its table."""
+    return split if model == "best" else f"{split}_{model}"
 
 
-def predictions_file(directory: Path, split: str) -> Path:
-    return directory / f"{split}_predictions.jsonl"
+def metrics_file(directory: Path, split: str, model: str = "best") -> Path:
+    return directory / f"{evaluation_name(split, model)}_metrics.json"
+
+
+def predictions_file(directory: Path, split: str, model: str = "best") -> Path:
+    return directory / f"{evaluation_name(split, model)}_predictions.jsonl"
 
 
 def run_grid(runs: Sequence[Run], output_dir: Path, split: str, overrides: str = "",
-             cuda_device: int = -1, batch_size: int = 32) -> None:
+             cuda_device: int = -1, batch_size: int = 32, model: str = "best") -> None:
     for number, run in enumerate(runs, 1):
         directory = run.directory(output_dir)
-        if metrics_file(directory, split).exists():
+        if metrics_file(directory, split, model).exists():
             logger.info("run %d/%d (%s): complete, skipped", number, len(runs), run)
             continue
         logger.info("run %d/%d (%s) in %s", number, len(runs), run, directory)
         with _environment(run.environment()):
             if not _has_finished_model(directory):
                 train(run, directory, overrides)
-            evaluate(directory, split, cuda_device, batch_size)
+            evaluate(directory, split, cuda_device, batch_size, model)
 
 
 def _has_finished_model(directory: Path) -> bool:
     # Metrics are written only after training and evaluation succeeded.
-    return any(metrics_file(directory, split).exists() for split in SPLIT_DATA_KEYS)
+    return any(metrics_file(directory, split, model).exists() for split in SPLIT_DATA_KEYS for model in MODELS)
 
 
 def train(run: Run, directory: Path, overrides: str) -> None:
@@ -92,10 +102,11 @@ def train(run: Run, directory: Path, overrides: str) -> None:
     train_model_from_file(run.config, directory, overrides, force=True, return_model=False)
 
 
-def evaluate(directory: Path, split: str, cuda_device: int, batch_size: int) -> None:
-    """Scores the run's archived (best) model on the split's file of its config; writes the
-    predictions, then the metrics."""
-    archive = load_archive(directory / "model.tar.gz", cuda_device=cuda_device)
+def evaluate(directory: Path, split: str, cuda_device: int, batch_size: int, model: str = "best") -> None:
+    """Scores the run's archived best model, or with `model` "final" its last checkpoint, on the
+    split's file of its config; writes the predictions, then the metrics."""
+    archive = load_archive(directory / "model.tar.gz", cuda_device=cuda_device,
+                           weights_file=_last_checkpoint(directory) if model == "final" else None)
     data_path = archive.config.get(SPLIT_DATA_KEYS[split], None)
     if data_path is None:
         raise ValueError(f"{directory}: the config has no {SPLIT_DATA_KEYS[split]} to evaluate on")
@@ -103,8 +114,16 @@ def evaluate(directory: Path, split: str, cuda_device: int, batch_size: int) -> 
     loader = MultiProcessDataLoader(archive.validation_dataset_reader, data_path, batch_size=batch_size)
     loader.index_with(archive.model.vocab)
     evaluator = SimpleEvaluator(PredictionLinesSerializer(), cuda_device=cuda_device)
-    metrics = evaluator(archive.model, loader, predictions_output_file=predictions_file(directory, split))
-    write_json_atomically(metrics_file(directory, split), metrics)
+    metrics = evaluator(archive.model, loader, predictions_output_file=predictions_file(directory, split, model))
+    write_json_atomically(metrics_file(directory, split, model), metrics)
+
+
+def _last_checkpoint(directory: Path) -> str:
+    checkpoint = Checkpointer(str(directory)).find_latest_checkpoint()
+    if checkpoint is None:
+        raise ValueError(f"{directory}: no model_state_*.th checkpoint to evaluate as the final model "
+                         "(the trainer's checkpointer must keep at least the last one)")
+    return checkpoint[0]
 
 
 @contextmanager

@@ -34,24 +34,27 @@ def columns(macro: bool) -> List[Tuple[str, str]]:
 
 
 def collect_rows(output_dir: Path, split: str, configs: Optional[Sequence[str]] = None,
-                 macro: bool = False) -> List[Row]:
-    """One row per config folder (in the given order, else alphabetical) that has complete runs."""
+                 macro: bool = False, model: str = "best") -> List[Row]:
+    """One row per config folder (in the given order, else alphabetical) that has runs evaluated
+    on `split` with their `model` ("best" or "final")."""
     output_dir = Path(output_dir)
     names = configs or sorted(path.name for path in output_dir.iterdir() if path.is_dir())
     rows = []
     for name in names:
-        runs = [json.loads(path.read_text(encoding="utf-8")) for path in _run_metrics_files(output_dir / name, split)]
+        runs = [json.loads(path.read_text(encoding="utf-8"))
+                for path in _run_metrics_files(output_dir / name, split, model)]
         if not runs:
-            logger.warning("%s: no complete run on the %s split", output_dir / name, split)
+            logger.warning("%s: no complete run on the %s split (%s model)", output_dir / name, split, model)
             continue
         scores = {key: mean_std([run[key] for run in runs]) for key, _ in columns(macro)}
         rows.append(Row(name, len(runs), scores))
     return rows
 
 
-def _run_metrics_files(config_dir: Path, split: str) -> List[Path]:
+def _run_metrics_files(config_dir: Path, split: str, model: str) -> List[Path]:
     run_dirs = sorted(config_dir.glob("seed*")) + sorted(config_dir.glob("seed*/fold*"))
-    return [metrics_file(run_dir, split) for run_dir in run_dirs if metrics_file(run_dir, split).exists()]
+    files = [metrics_file(run_dir, split, model) for run_dir in run_dirs]
+    return [file for file in files if file.exists()]
 
 
 def mean_std(values: Sequence[float]) -> Tuple[float, float]:
@@ -61,10 +64,11 @@ def mean_std(values: Sequence[float]) -> Tuple[float, float]:
     return float(percent.mean()), std
 
 
-def to_markdown(rows: Sequence[Row], split: str, macro: bool = False) -> str:
+def to_markdown(rows: Sequence[Row], split: str, macro: bool = False, model: str = "best") -> str:
     headers = ["Config"] + [label for _, label in columns(macro)] + ["Runs"]
+    models = "best dev models" if model == "best" else f"{model} models"
     lines = [
-        f"F1 (%) on the {split} split, mean ± sample standard deviation over the runs.",
+        f"F1 (%) on the {split} split ({models}), mean ± sample standard deviation over the runs.",
         "",
         "| " + " | ".join(headers) + " |",
         "|" + "|".join(["---"] + ["---:"] * (len(headers) - 1)) + "|",
@@ -77,21 +81,24 @@ def to_markdown(rows: Sequence[Row], split: str, macro: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_csv(rows: Sequence[Row], path: Path, split: str, macro: bool = False) -> None:
+def write_csv(rows: Sequence[Row], path: Path, split: str, macro: bool = False, model: str = "best") -> None:
     keys = [key for key, _ in columns(macro)]
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["config", "split", "runs"] + [f"{key}_{stat}" for key in keys for stat in ("mean", "std")])
+        writer.writerow(["config", "split", "model", "runs"]
+                        + [f"{key}_{stat}" for key in keys for stat in ("mean", "std")])
         for row in rows:
             values = [f"{value:.2f}" for key in keys for value in row.scores[key]]
-            writer.writerow([row.config, split, row.runs, *values])
+            writer.writerow([row.config, split, model, row.runs, *values])
 
 
 def write_results_table(output_dir: Path, split: str, configs: Optional[Sequence[str]] = None,
-                        macro: bool = False) -> List[Row]:
-    """Writes `<output dir>/results.md` and `results.csv` and returns the rows."""
+                        macro: bool = False, model: str = "best") -> List[Row]:
+    """Writes `<output dir>/results.md` and `results.csv` (`results_final.*` for the final
+    models) and returns the rows."""
     output_dir = Path(output_dir)
-    rows = collect_rows(output_dir, split, configs, macro)
-    (output_dir / "results.md").write_text(to_markdown(rows, split, macro), encoding="utf-8")
-    write_csv(rows, output_dir / "results.csv", split, macro)
+    rows = collect_rows(output_dir, split, configs, macro, model)
+    stem = "results" if model == "best" else f"results_{model}"
+    (output_dir / f"{stem}.md").write_text(to_markdown(rows, split, macro, model), encoding="utf-8")
+    write_csv(rows, output_dir / f"{stem}.csv", split, macro, model)
     return rows

@@ -17,10 +17,10 @@ METRIC_KEYS = [f"{task}_{kind}" for task in ("ent", "rel", "rel_strict")
                for kind in ("precision", "recall", "f1", "macro_f1")]
 
 
-def write_metrics(directory, split="test", **values):
+def write_metrics(directory, split="test", model="best", **values):
     directory.mkdir(parents=True, exist_ok=True)
     metrics = {key: values.get(key, 0.5) for key in METRIC_KEYS}
-    (directory / f"{split}_metrics.json").write_text(json.dumps(metrics))
+    grid.metrics_file(directory, split, model).write_text(json.dumps(metrics))
 
 
 def run_allennlp(monkeypatch, *args):
@@ -36,9 +36,9 @@ def fake_training(monkeypatch):
     def train(run, directory, overrides):
         calls["train"].append((run.seed, run.fold, os.environ["SINET_SEED"], os.environ.get("SINET_FOLD")))
 
-    def evaluate(directory, split, cuda_device, batch_size):
-        calls["evaluate"].append(directory)
-        write_metrics(directory, split)
+    def evaluate(directory, split, cuda_device, batch_size, model):
+        calls["evaluate"].append((directory, model))
+        write_metrics(directory, split, model)
 
     monkeypatch.setattr(grid, "train", train)
     monkeypatch.setattr(grid, "evaluate", evaluate)
@@ -68,7 +68,7 @@ def test_grid_skips_complete_runs_and_redoes_incomplete_ones(tmp_path, fake_trai
     run_grid(runs, tmp_path, "test")
 
     assert fake_training["train"] == [(2, 4, "2", "4"), (3, 4, "3", "4")]
-    assert fake_training["evaluate"] == [runs[1].directory(tmp_path), runs[2].directory(tmp_path)]
+    assert fake_training["evaluate"] == [(runs[1].directory(tmp_path), "best"), (runs[2].directory(tmp_path), "best")]
     assert os.environ.get("SINET_SEED") == seed_before  # restored after each run
 
 
@@ -80,6 +80,21 @@ def test_a_model_finished_for_another_split_is_only_evaluated(tmp_path, fake_tra
 
     assert fake_training["train"] == []
     assert (runs[0].directory(tmp_path) / "test_metrics.json").exists()
+
+
+def test_the_final_model_of_a_trained_run_is_only_evaluated_then_tabulated_apart(tmp_path, fake_training):
+    runs = plan_runs(["cfg.jsonnet"], seeds=[1, 2])
+    write_metrics(runs[0].directory(tmp_path), rel_strict_f1=0.3)  # trained, best model scored
+    write_metrics(runs[1].directory(tmp_path), model="final")  # complete for the final model
+
+    run_grid(runs, tmp_path, "test", model="final")
+
+    assert fake_training["train"] == []
+    assert fake_training["evaluate"] == [(runs[0].directory(tmp_path), "final")]
+    rows = write_results_table(tmp_path, "test", configs=["cfg"], model="final")
+    assert rows[0].runs == 2 and rows[0].scores["rel_strict_f1"] == (50.0, 0.0)  # not the best model's 30
+    assert "(final models)" in (tmp_path / "results_final.md").read_text()
+    assert (tmp_path / "results_final.csv").read_text().splitlines()[1].startswith("cfg,test,final,2,")
 
 
 def test_table_aggregates_seeds_and_folds(tmp_path):
@@ -97,8 +112,8 @@ def test_table_aggregates_seeds_and_folds(tmp_path):
     assert markdown[5] == ("| base | 72.00 ± 2.00 | 50.00 ± 0.00 | 40.00 ± 0.00 | 50.00 ± 0.00 "
                            "| 30.00 ± 0.00 | 50.00 ± 0.00 | 3 |")
     csv_lines = (tmp_path / "results.csv").read_text().splitlines()
-    assert csv_lines[0].startswith("config,split,runs,ent_f1_mean,ent_f1_std,ent_macro_f1_mean,")
-    assert csv_lines[1].startswith("sinet,test,2,55.00,7.07,25.00,0.00,")
+    assert csv_lines[0].startswith("config,split,model,runs,ent_f1_mean,ent_f1_std,ent_macro_f1_mean,")
+    assert csv_lines[1].startswith("sinet,test,best,2,55.00,7.07,25.00,0.00,")
 
 
 def test_table_without_configs_lists_every_config_folder_and_only_micro_columns(tmp_path):
@@ -140,3 +155,13 @@ def test_tiny_real_run_writes_metrics_and_predictions_then_resumes(tmp_path, mon
 
     monkeypatch.setattr(grid, "train", lambda *args: pytest.fail("a complete run was trained again"))
     run_allennlp(monkeypatch, *arguments)
+
+    # After one epoch the last checkpoint is the best model: the same figures.
+    run_allennlp(monkeypatch, *arguments, "--final-model")
+    final = json.loads((run_dir / "test_final_metrics.json").read_text())
+    assert final == pytest.approx(metrics)
+    assert "| sinet_fixture |" in (tmp_path / "results_final.md").read_text()
+    for checkpoint in run_dir.glob("model_state_*.th"):
+        checkpoint.unlink()
+    with pytest.raises(ValueError, match="no model_state_.*checkpoint"):
+        grid.evaluate(run_dir, "dev", -1, 32, "final")
