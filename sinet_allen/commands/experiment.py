@@ -25,7 +25,7 @@ class SinetExperiment(Subcommand):
                                help="values of SINET_FOLD for cross-validated data (ACE04: 0-4, ADE: 0-9)")
         subparser.add_argument("-o", "--overrides", default="", help="JSON overrides applied to every config")
         subparser.add_argument("--eval-split", choices=sorted(SPLIT_DATA_KEYS), default="test",
-                               help="the split each best model is scored on (the config's data path for it)")
+                               help="the split each model is scored on (the config's data path for it)")
         subparser.add_argument("--final-model", action="store_true", help=(
             "score each run's last checkpoint instead of its best dev model (files and table "
             "named *_final); a trained run is only evaluated again"))
