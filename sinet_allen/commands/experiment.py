@@ -1,5 +1,5 @@
 """`allennlp sinet-experiment`: train and evaluate a grid of configs x seeds (x folds), resumably,
-and summarise the complete runs in `<output dir>/results.md` and `results.csv`."""
+and summarise the complete runs in `<output dir>/results_<split>[_final].md` and `.csv`."""
 import argparse
 from pathlib import Path
 

@@ -66,7 +66,7 @@ def plan_runs(configs: Sequence[Path], seeds: Sequence[int], folds: Sequence[int
 
 
 def evaluation_name(split: str, model: str = "best") -> str:
-    """`test`, `test_final`: the prefix of an evaluation's files and the name of its table."""
+    """`test`, `test_final`: the prefix of an evaluation's files and the suffix of its table's."""
     return split if model == "best" else f"{split}_{model}"
 
 

@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy
 
-from sinet_allen.experiments.grid import metrics_file
+from sinet_allen.experiments.grid import evaluation_name, metrics_file
 from sinet_allen.experiments.tasks import TASK_LABELS
 
 logger = logging.getLogger(__name__)
@@ -94,11 +94,11 @@ def write_csv(rows: Sequence[Row], path: Path, split: str, macro: bool = False, 
 
 def write_results_table(output_dir: Path, split: str, configs: Optional[Sequence[str]] = None,
                         macro: bool = False, model: str = "best") -> List[Row]:
-    """Writes `<output dir>/results.md` and `results.csv` (`results_final.*` for the final
-    models) and returns the rows."""
+    """Writes `<output dir>/results_<split>.md` and `.csv` (`results_<split>_final.*` for the
+    final models) and returns the rows."""
     output_dir = Path(output_dir)
     rows = collect_rows(output_dir, split, configs, macro, model)
-    stem = "results" if model == "best" else f"results_{model}"
+    stem = f"results_{evaluation_name(split, model)}"
     (output_dir / f"{stem}.md").write_text(to_markdown(rows, split, macro, model), encoding="utf-8")
     write_csv(rows, output_dir / f"{stem}.csv", split, macro, model)
     return rows

@@ -93,8 +93,8 @@ def test_the_final_model_of_a_trained_run_is_only_evaluated_then_tabulated_apart
     assert fake_training["evaluate"] == [(runs[0].directory(tmp_path), "final")]
     rows = write_results_table(tmp_path, "test", configs=["cfg"], model="final")
     assert rows[0].runs == 2 and rows[0].scores["rel_strict_f1"] == (50.0, 0.0)  # not the best model's 30
-    assert "(final models)" in (tmp_path / "results_final.md").read_text()
-    assert (tmp_path / "results_final.csv").read_text().splitlines()[1].startswith("cfg,test,final,2,")
+    assert "(final models)" in (tmp_path / "results_test_final.md").read_text()
+    assert (tmp_path / "results_test_final.csv").read_text().splitlines()[1].startswith("cfg,test,final,2,")
 
 
 def test_table_aggregates_seeds_and_folds(tmp_path):
@@ -107,13 +107,17 @@ def test_table_aggregates_seeds_and_folds(tmp_path):
     rows = write_results_table(tmp_path, "test", configs=["sinet", "base"], macro=True)
 
     assert [(row.config, row.runs) for row in rows] == [("sinet", 2), ("base", 3)]
-    markdown = (tmp_path / "results.md").read_text().splitlines()
+    markdown = (tmp_path / "results_test.md").read_text().splitlines()
     assert markdown[2] == "| Config | Ent | Ent macro | Rel | Rel macro | Rel+ | Rel+ macro | Runs |"
     assert markdown[5] == ("| base | 72.00 ± 2.00 | 50.00 ± 0.00 | 40.00 ± 0.00 | 50.00 ± 0.00 "
                            "| 30.00 ± 0.00 | 50.00 ± 0.00 | 3 |")
-    csv_lines = (tmp_path / "results.csv").read_text().splitlines()
+    csv_lines = (tmp_path / "results_test.csv").read_text().splitlines()
     assert csv_lines[0].startswith("config,split,model,runs,ent_f1_mean,ent_f1_std,ent_macro_f1_mean,")
     assert csv_lines[1].startswith("sinet,test,best,2,55.00,7.07,25.00,0.00,")
+
+    write_results_table(tmp_path, "dev", configs=["sinet"])  # a table per split, side by side
+    assert "| sinet | 50.00 " in (tmp_path / "results_dev.md").read_text()
+    assert (tmp_path / "results_test.md").read_text().splitlines() == markdown
 
 
 def test_table_without_configs_lists_every_config_folder_and_only_micro_columns(tmp_path):
@@ -133,7 +137,7 @@ def test_table_only_trains_nothing(tmp_path, monkeypatch, fake_training):
     run_allennlp(monkeypatch, "sinet-experiment", "training_config/sinet_scierc.jsonnet",
                  "--output-dir", tmp_path, "--table-only")
     assert fake_training["train"] == []
-    assert "| sinet_scierc | 90.00 | 50.00 | 50.00 | 1 |" in (tmp_path / "results.md").read_text()  # one run: no ±
+    assert "| sinet_scierc | 90.00 | 50.00 | 50.00 | 1 |" in (tmp_path / "results_test.md").read_text()  # one run: no ±
 
 
 def test_tiny_real_run_writes_metrics_and_predictions_then_resumes(tmp_path, monkeypatch):
@@ -151,7 +155,7 @@ def test_tiny_real_run_writes_metrics_and_predictions_then_resumes(tmp_path, mon
     metric([{"entities": r["entities"], "relations": r["relations"]} for r in records],
            [{"entities": r["gold_entities"], "relations": r["gold_relations"]} for r in records])
     assert metric.get_metric() == pytest.approx({key: metrics[key] for key in METRIC_KEYS})
-    assert "| sinet_fixture |" in (tmp_path / "results.md").read_text()
+    assert "| sinet_fixture |" in (tmp_path / "results_test.md").read_text()
 
     monkeypatch.setattr(grid, "train", lambda *args: pytest.fail("a complete run was trained again"))
     run_allennlp(monkeypatch, *arguments)
@@ -160,7 +164,7 @@ def test_tiny_real_run_writes_metrics_and_predictions_then_resumes(tmp_path, mon
     run_allennlp(monkeypatch, *arguments, "--final-model")
     final = json.loads((run_dir / "test_final_metrics.json").read_text())
     assert final == pytest.approx(metrics)
-    assert "| sinet_fixture |" in (tmp_path / "results_final.md").read_text()
+    assert "| sinet_fixture |" in (tmp_path / "results_test_final.md").read_text()
     for checkpoint in run_dir.glob("model_state_*.th"):
         checkpoint.unlink()
     with pytest.raises(ValueError, match="no model_state_.*checkpoint"):
