@@ -15,9 +15,9 @@ class FusedAdamW(Optimizer, torch.optim.AdamW):
     `bias_correction: false` gives the update of BERT's original optimizer, which SpERT and the
     SINET authors' code use (`correct_bias=False`): `m / (sqrt(v) + eps)` without Adam's bias
     correction, a step up to about 3x larger early in training. It equals the corrected step scaled
-    by `(1 - beta1^t) / sqrt(1 - beta2^t)` (up to where eps is added), so each step runs the fused
-    kernel with the learning rate scaled by that factor and the weight decay divided by it (the
-    decay stays `lr * weight_decay`, as in BERT's optimizer)."""
+    by `(1 - beta1^t) / sqrt(1 - beta2^t)` with eps divided by `sqrt(1 - beta2^t)`, so each step runs
+    the fused kernel with the learning rate scaled by that factor, eps divided as said and the weight
+    decay divided by the factor (the decay stays `lr * weight_decay`, as in BERT's optimizer)."""
 
     def __init__(
         self,
@@ -39,17 +39,20 @@ class FusedAdamW(Optimizer, torch.optim.AdamW):
     def step(self, closure=None):
         if self.bias_correction:
             return super().step(closure)
-        saved = [(group["lr"], group["weight_decay"]) for group in self.param_groups]
+        saved = [(group["lr"], group["eps"], group["weight_decay"]) for group in self.param_groups]
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             step = self._next_step(group)
-            scale = (1 - beta1**step) / math.sqrt(1 - beta2**step)
-            group["lr"], group["weight_decay"] = group["lr"] * scale, group["weight_decay"] / scale
+            second_moment_correction = math.sqrt(1 - beta2**step)
+            scale = (1 - beta1**step) / second_moment_correction
+            group["lr"] *= scale
+            group["eps"] /= second_moment_correction
+            group["weight_decay"] /= scale
         try:
             return super().step(closure)
         finally:
-            for group, (lr, weight_decay) in zip(self.param_groups, saved):
-                group["lr"], group["weight_decay"] = lr, weight_decay
+            for group, (lr, eps, weight_decay) in zip(self.param_groups, saved):
+                group["lr"], group["eps"], group["weight_decay"] = lr, eps, weight_decay
 
     def _next_step(self, group: Dict[str, Any]) -> int:
         """The number of the step about to be taken (restored with the state on `--recover`)."""
