@@ -114,6 +114,9 @@ def test_shared_settings(config, fixture_env, monkeypatch):
     assert "distributed" not in params
     assert params["model"]["type"] == "sinet"
     assert params["dataset_reader"]["seed"] == params["random_seed"] == 13
+    # transformers' AdamW as the authors' code calls it: no bias correction, its default eps.
+    optimizer = params["trainer"]["optimizer"]
+    assert (optimizer["bias_correction"], optimizer["eps"]) == (False, 1e-6)
     monkeypatch.setenv("SINET_CUDA_DEVICES", "-1,-1")
     distributed = load(config).as_dict(quiet=True)["distributed"]
     assert distributed["cuda_devices"] == [-1, -1]

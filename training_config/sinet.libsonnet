@@ -87,8 +87,10 @@ local devices = env('SINET_CUDA_DEVICES');
       type: 'fused_adamw',
       lr: $.learning_rate,
       weight_decay: 0.01,
-      // BERT's AdamW update without bias correction, as in the authors' (SpERT-based) code.
+      // BERT's AdamW update, as in the authors' (SpERT-based) code, which calls transformers'
+      // AdamW with correct_bias=False and its default eps of 1e-6.
       bias_correction: false,
+      eps: 1e-6,
       parameter_groups: [[['bias', 'LayerNorm\\.weight', 'norm\\.weight'], { weight_decay: 0.0 }]],
     },
     learning_rate_scheduler: { type: 'linear_warmup_fraction', warmup_fraction: 0.1 },
