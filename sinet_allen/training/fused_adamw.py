@@ -17,7 +17,9 @@ class FusedAdamW(Optimizer, torch.optim.AdamW):
     correction, a step up to about 3x larger early in training. It equals the corrected step scaled
     by `(1 - beta1^t) / sqrt(1 - beta2^t)` with eps divided by `sqrt(1 - beta2^t)`, so each step runs
     the fused kernel with the learning rate scaled by that factor, eps divided as said and the weight
-    decay divided by the factor (the decay stays `lr * weight_decay`, as in BERT's optimizer)."""
+    decay divided by the factor (the decay stays `lr * weight_decay`, as in BERT's optimizer).
+    BERT's optimizer and `transformers.AdamW` default to eps 1e-6, which the configs set; the
+    default here is PyTorch's 1e-8."""
 
     def __init__(
         self,
