@@ -41,7 +41,7 @@ class FusedAdamW(Optimizer, torch.optim.AdamW):
     def step(self, closure=None):
         if self.bias_correction:
             return super().step(closure)
-        saved = [(group["lr"], group["eps"], group["weight_decay"]) for group in self.param_groups]
+        saved = [{key: group[key] for key in ("lr", "eps", "weight_decay")} for group in self.param_groups]
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             step = self._next_step(group)
@@ -53,8 +53,8 @@ class FusedAdamW(Optimizer, torch.optim.AdamW):
         try:
             return super().step(closure)
         finally:
-            for group, (lr, eps, weight_decay) in zip(self.param_groups, saved):
-                group["lr"], group["eps"], group["weight_decay"] = lr, eps, weight_decay
+            for group, values in zip(self.param_groups, saved):
+                group.update(values)
 
     def _next_step(self, group: Dict[str, Any]) -> int:
         """The number of the step about to be taken (restored with the state on `--recover`)."""
