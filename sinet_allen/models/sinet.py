@@ -48,9 +48,12 @@ class Sinet(Model):
     every dropout, the encoder's included, is a `FastDropout` (the same distribution, fewer random
     draws on CPU); `false` keeps PyTorch's dropout and with it the random masks of earlier runs.
 
-    At inference every span that is not classified as no-entity is kept; the `max_relation_entities`
-    best of them (by entity score) form all ordered pairs, scored `max_pairs` pairs at a time, and a
-    relation is predicted where its sigmoid exceeds `relation_threshold`.
+    At inference every span that is not classified as no-entity is kept, overlapping or not, as in
+    the paper; with `overlapping_entities` false, spans are taken best entity score first and one
+    that overlaps a span already taken is dropped (flat decoding, for data sets with few nested
+    entities). The `max_relation_entities` best kept spans (by entity score) form all ordered pairs,
+    scored `max_pairs` pairs at a time, and a relation is predicted where its sigmoid exceeds
+    `relation_threshold`.
     """
 
     default_predictor = "sinet"
@@ -68,6 +71,7 @@ class Sinet(Model):
         num_width_embeddings: int = 100,
         dropout: float = 0.1,
         relation_threshold: float = 0.5,
+        overlapping_entities: bool = True,
         symmetric_relations: Sequence[str] = (),
         max_relation_entities: int = 100,
         max_pairs: int = 20000,
@@ -100,6 +104,7 @@ class Sinet(Model):
         self.entity_classifier = torch.nn.Linear(span_dim + dim, num_entity_labels)
         self.relation_classifier = torch.nn.Linear(2 * span_dim + 2 * dim, self.num_relation_labels)
         self.relation_threshold = relation_threshold
+        self.overlapping_entities = overlapping_entities
         self.symmetric_relations = frozenset(symmetric_relations)
         self.max_relation_entities = max_relation_entities
         self.max_pairs = max_pairs
@@ -257,7 +262,7 @@ class Sinet(Model):
     def _decode(self, entity_logits, span_mask, entity_spans, relation_inputs_for) -> Dict[str, Any]:
         probabilities = entity_logits.softmax(-1)
         scores, labels = probabilities.max(-1)
-        keep = span_mask & (labels != self.no_entity)
+        keep = self._drop_overlaps(span_mask & (labels != self.no_entity), scores, entity_spans)
         candidates, candidate_mask = self._relation_candidates(scores, keep)
         # Relation representations only for the candidates: far fewer than all spans.
         candidate_pairs, pair_mask = _ordered_pairs(candidate_mask)
@@ -278,6 +283,24 @@ class Sinet(Model):
 
     # Decoding turns whole tensors into Python lists at once: element-wise tensor access would
     # dominate inference time on sentences with many entities or relations.
+
+    def _drop_overlaps(self, keep, scores, entity_spans) -> torch.BoolTensor:
+        """`keep` without the spans that overlap a better-scored kept span (unless overlaps are allowed)."""
+        if self.overlapping_entities:
+            return keep
+        sentences, spans = keep.nonzero(as_tuple=True)
+        bounds, sentence_of = entity_spans[sentences, spans].tolist(), sentences.tolist()
+        taken: Dict[int, List[Tuple[int, int]]] = {}
+        dropped = []
+        for i in scores[sentences, spans].argsort(descending=True, stable=True).tolist():
+            (start, end), sentence = bounds[i], sentence_of[i]
+            if any(start < other_end and other_start < end for other_start, other_end in taken.get(sentence, [])):
+                dropped.append(i)
+            else:
+                taken.setdefault(sentence, []).append((start, end))
+        keep = keep.clone()
+        keep[sentences[dropped], spans[dropped]] = False
+        return keep
 
     def _decode_entities(self, keep, entity_spans, labels, scores) -> List[List[Tuple[int, int, str, float]]]:
         """Per sentence its kept spans, in span order, as (start, end, type, score)."""

@@ -373,6 +373,36 @@ class TestSinet(ModelTestCase):
             assert {index for r in capped["relations"] for index in (r["head"], r["tail"])} <= set(best)
             assert len(capped["relations"]) <= cap * (cap - 1) * model.num_relation_labels
 
+    def test_flat_decoding_keeps_the_best_scored_of_overlapping_entities(self):
+        self.build({"model.overlapping_entities": False})
+        reader, _ = self.evaluation_instances()
+        instance = self.long_dense_instance(reader, num_words=12)
+        model = self.model
+        model.eval()
+        flat = model.forward_on_instance(instance)
+        model.overlapping_entities = True
+        overlapping = model.forward_on_instance(instance)
+
+        def overlap(a, b):
+            return a["start"] < b["end"] and b["start"] < a["end"]
+
+        # An untrained model keeps many overlapping spans; greedy selection by score removes them.
+        taken = []
+        for entity in sorted(overlapping["entities"], key=lambda entity: -entity["score"]):
+            if not any(overlap(entity, other) for other in taken):
+                taken.append(entity)
+        assert 1 < len(taken) < len(overlapping["entities"])
+        assert flat["entities"] == sorted(taken, key=lambda entity: (entity["start"], entity["end"]))
+        # Relation scores do not depend on the other candidates: the relations between taken
+        # entities are exactly the ones predicted with overlaps allowed.
+        def triples(output):
+            spans = [(entity["start"], entity["end"]) for entity in output["entities"]]
+            return {(spans[r["head"]], spans[r["tail"]], r["type"]) for r in output["relations"]}
+
+        taken_spans = {(entity["start"], entity["end"]) for entity in taken}
+        assert flat["relations"]
+        assert triples(flat) == {t for t in triples(overlapping) if {t[0], t[1]} <= taken_spans}
+
 
     # --- initialisation and inference precision ------------------------------------------------
 
