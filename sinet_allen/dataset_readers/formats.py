@@ -19,6 +19,8 @@ from sinet_allen.files import atomic_output
 logger = logging.getLogger(__name__)
 
 FORMATS = ("spert", "dygie")
+NO_ENTITY = "O"  # the label of a span that is no entity: reserved, no entity type may take it
+ENCODING = "utf-8-sig"  # UTF-8, with or without a byte-order mark
 
 
 class FormatError(ValueError):
@@ -68,6 +70,10 @@ def _match(label: str, declared: Tuple[str, ...]) -> Optional[str]:
     return next((name for name in declared if name.casefold() == folded), None)
 
 
+# The model never pairs a span with itself, so such a relation could never be found.
+_SAME_SPAN = "head and tail are the same span"
+
+
 class _Invalid(Exception):
     """One record is bad; the caller adds the file and record to the message."""
 
@@ -82,12 +88,19 @@ def _is_int(value: Any) -> bool:
 
 
 def _load_json(path) -> Any:
-    with open(path, encoding="utf-8") as f:
-        try:
-            return json.load(f)
-        except json.JSONDecodeError as e:
-            raise FormatError(
-                f"{path}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    data = Path(path).read_bytes()
+    try:
+        return json.loads(data.decode(ENCODING))
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise FormatError(f"{path}, line {line}: {_not_utf8(e)}") from None
+    except json.JSONDecodeError as e:
+        raise FormatError(
+            f"{path}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+
+
+def _not_utf8(error: UnicodeDecodeError) -> str:
+    return f"not valid UTF-8 (byte {error.object[error.start:error.start + 1]!r}); re-encode the file as UTF-8"
 
 
 # ----------------------------------------------------------------------------- types
@@ -109,6 +122,9 @@ def load_types(path) -> TypeInventory:
         for name, info in table.items():
             if not name.strip():
                 raise FormatError(f"{path}: '{key}' declares an empty type name")
+            if key == "entities" and name == NO_ENTITY:
+                raise FormatError(f"{path}: {NO_ENTITY!r} is reserved for spans that are no entity; "
+                                  "rename that entity type")
             if not isinstance(info, dict):
                 raise FormatError(f"{path}: {key}[{name!r}] must be an object, got {_kind(info)}")
             if name.casefold() in seen:
@@ -136,7 +152,7 @@ def load_types(path) -> TypeInventory:
 
 def detect_format(path) -> str:
     """Tell "spert" (a JSON list) from "dygie" (JSON lines) by the first non-blank character."""
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding=ENCODING, errors="replace") as f:  # reading reports bad bytes
         while True:
             chunk = f.read(4096)
             if not chunk:
@@ -196,6 +212,8 @@ def _label(value: Any, types: Optional[TypeInventory], kind: str, where: str) ->
     if not isinstance(value, str) or not value:
         raise _Invalid(f"{where}: the {kind} type must be a non-empty string, got {value!r}")
     if types is None:
+        if kind == "entity" and value == NO_ENTITY:  # a types file cannot declare it
+            raise _Invalid(f"{where}: the entity type {NO_ENTITY!r} is reserved for spans that are no entity")
         return value
     if kind == "entity":
         canonical, declared = types.canonical_entity(value), types.entity_types
@@ -255,6 +273,8 @@ def _spert_sentence(record: Any, types, source: str) -> Sentence:
             if not 0 <= index < len(entities):
                 raise _Invalid(f"{where}: {role} {index} points at no entity "
                                f"(the sentence has {len(entities)})")
+        if (entities[head].start, entities[head].end) == (entities[tail].start, entities[tail].end):
+            raise _Invalid(f"{where}: {_SAME_SPAN} [{entities[head].start}, {entities[head].end})")
         relations.append(Relation(head, tail, _label(label, types, "relation", where)))
     orig_id = record.get("orig_id")
     return Sentence(tokens, entities, relations, source,
@@ -276,12 +296,15 @@ def _fields(item: Any, keys: Tuple[str, str, str], where: str) -> Tuple[int, int
 
 def _read_dygie(path, types, skips: _Skips) -> Iterator[Sentence]:
     name, kept = Path(path).name, 0
-    with open(path, encoding="utf-8") as f:
+    with open(path, "rb") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                doc_key, sentences, ner, relations = _dygie_document(json.loads(line))
+                doc_key, sentences, ner, relations = _dygie_document(json.loads(line.decode(ENCODING)))
+            except UnicodeDecodeError as e:
+                skips.bad(f"{path}, line {lineno}: {_not_utf8(e)}")
+                continue
             except json.JSONDecodeError as e:
                 skips.bad(f"{path}, line {lineno}: malformed JSON at column {e.colno}: {e.msg}")
                 continue
@@ -379,6 +402,8 @@ def _dygie_sentence(tokens: Any, ner: Any, relations: Any, k: int, offset: int, 
                 raise _Invalid(f"{where}: {role} span [{start}, {end}] is no entity "
                                f"of sentence {k}")
             ends.append(by_span[start, end])
+        if ends[0] == ends[1]:
+            raise _Invalid(f"{where}: {_SAME_SPAN} [{item[0]}, {item[1]}]")
         rels.append(Relation(ends[0], ends[1], _label(item[4], types, "relation", where)))
     return Sentence(tokens, entities, rels, source="", sentence_index=k)
 

@@ -12,12 +12,11 @@ from allennlp.data.fields import TensorField, TextField
 from allennlp.data.token_indexers import PretrainedTransformerIndexer
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 
-from sinet_allen.dataset_readers.formats import FormatError, Relation, Sentence, TypeInventory
+from sinet_allen.dataset_readers.formats import NO_ENTITY, FormatError, Relation, Sentence, TypeInventory
 from sinet_allen.dataset_readers.formats import load_types, read_sentences
 
 logger = logging.getLogger(__name__)
 
-NO_ENTITY = "O"  # the label of a span candidate that is no entity
 Span = Tuple[int, int]  # word offsets, end exclusive
 
 
@@ -108,11 +107,13 @@ class JointIEReader(DatasetReader):
         if file_path not in self._encoded:
             sentences = read_sentences(file_path, self.format, types=self.types, strict=self.strict)
             encoded = [self._encode_or_skip(sentence) for sentence in sentences]
-            self._encoded[file_path] = [item for item in encoded if item is not None]
-            skipped = len(encoded) - len(self._encoded[file_path])
-            if skipped:
+            kept = [item for item in encoded if item is not None]
+            if len(kept) < len(encoded):
                 logger.warning("%s: skipped %d sentences longer than %d wordpieces",
-                               file_path, skipped, self.max_wordpieces)
+                               file_path, len(encoded) - len(kept), self.max_wordpieces)
+            if not kept:  # the scores of nothing would look like a model's zeros
+                raise FormatError(f"{file_path}: the file yields no sentence to read")
+            self._encoded[file_path] = kept
         return self._encoded[file_path]
 
     def _encode_or_skip(self, sentence: Sentence) -> Optional[EncodedSentence]:
@@ -120,7 +121,7 @@ class JointIEReader(DatasetReader):
             return self.encode(sentence)
         except FormatError as error:
             if self.strict:
-                raise
+                raise FormatError(f"{error}, or set the reader's strict: false to skip it") from None
             logger.warning("skipping: %s", error)
             return None
 
@@ -136,8 +137,7 @@ class JointIEReader(DatasetReader):
         if len(wordpieces) > self.max_wordpieces:
             raise FormatError(
                 f"{sentence.source}: the sentence has {len(wordpieces)} wordpieces, more than the "
-                f"encoder's limit of {self.max_wordpieces}; split it into shorter sentences "
-                f"(or set strict: false to skip it)"
+                f"encoder's limit of {self.max_wordpieces}; split it into shorter sentences"
             )
         return EncodedSentence(sentence, wordpieces, [(start, end + 1) for start, end in offsets])
 

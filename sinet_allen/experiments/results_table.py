@@ -12,6 +12,7 @@ import numpy
 
 from sinet_allen.experiments.grid import evaluation_name, metrics_file
 from sinet_allen.experiments.tasks import TASK_LABELS
+from sinet_allen.files import atomic_output
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +42,12 @@ def collect_rows(output_dir: Path, split: str, configs: Optional[Sequence[str]] 
     names = configs or sorted(path.name for path in output_dir.iterdir() if path.is_dir())
     rows = []
     for name in names:
-        runs = [json.loads(path.read_text(encoding="utf-8"))
-                for path in _run_metrics_files(output_dir / name, split, model)]
+        keys = [key for key, _ in columns(macro)]
+        runs = [_run_scores(path, keys) for path in _run_metrics_files(output_dir / name, split, model)]
         if not runs:
             logger.warning("%s: no complete run on the %s split (%s model)", output_dir / name, split, model)
             continue
-        scores = {key: mean_std([run[key] for run in runs]) for key, _ in columns(macro)}
+        scores = {key: mean_std([run[key] for run in runs]) for key in keys}
         rows.append(Row(name, len(runs), scores))
     return rows
 
@@ -55,6 +56,15 @@ def _run_metrics_files(config_dir: Path, split: str, model: str) -> List[Path]:
     run_dirs = sorted(config_dir.glob("seed*")) + sorted(config_dir.glob("seed*/fold*"))
     files = [metrics_file(run_dir, split, model) for run_dir in run_dirs]
     return [file for file in files if file.exists()]
+
+
+def _run_scores(path: Path, keys: Sequence[str]) -> Dict[str, float]:
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+        return {key: float(metrics[key]) for key in keys}
+    except (ValueError, KeyError, TypeError) as error:  # JSONDecodeError is a ValueError
+        raise ValueError(f"{path}: not the metrics of a finished evaluation ({type(error).__name__}: {error}); "
+                         "delete it and run the grid again to evaluate that run afresh") from None
 
 
 def mean_std(values: Sequence[float]) -> Tuple[float, float]:
@@ -83,7 +93,7 @@ def to_markdown(rows: Sequence[Row], split: str, macro: bool = False, model: str
 
 def write_csv(rows: Sequence[Row], path: Path, split: str, macro: bool = False, model: str = "best") -> None:
     keys = [key for key, _ in columns(macro)]
-    with open(path, "w", newline="", encoding="utf-8") as file:
+    with atomic_output(path) as file:
         writer = csv.writer(file)
         writer.writerow(["config", "split", "model", "runs"]
                         + [f"{key}_{stat}" for key in keys for stat in ("mean", "std")])
@@ -99,6 +109,7 @@ def write_results_table(output_dir: Path, split: str, configs: Optional[Sequence
     output_dir = Path(output_dir)
     rows = collect_rows(output_dir, split, configs, macro, model)
     stem = f"results_{evaluation_name(split, model)}"
-    (output_dir / f"{stem}.md").write_text(to_markdown(rows, split, macro, model), encoding="utf-8")
+    with atomic_output(output_dir / f"{stem}.md") as file:
+        file.write(to_markdown(rows, split, macro, model))
     write_csv(rows, output_dir / f"{stem}.csv", split, macro, model)
     return rows

@@ -2,6 +2,7 @@
 cross-task attention (Luo et al., LREC-COLING 2024). Every ablation is a choice of modules."""
 import copy
 import functools
+import logging
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
@@ -20,6 +21,8 @@ from sinet_allen.modules.interactive_agent import ClsAgent, InteractiveAgent
 from sinet_allen.modules.span_pooling import MaxPooler, SpanPooler
 from sinet_allen.modules.task_interaction import TaskInteraction, TaskViews
 from sinet_allen.modules.task_projection import LinearTaskProjection, TaskProjection
+
+logger = logging.getLogger(__name__)
 
 BERT_INITIALISER_STD = 0.02  # BERT's initializer_range
 PRECISIONS = ("float32", "bfloat16")
@@ -105,7 +108,7 @@ class Sinet(Model):
         self.relation_classifier = torch.nn.Linear(2 * span_dim + 2 * dim, self.num_relation_labels)
         self.relation_threshold = relation_threshold
         self.overlapping_entities = overlapping_entities
-        self.symmetric_relations = frozenset(symmetric_relations)
+        self.symmetric_relations = _known_relations(symmetric_relations, vocab)
         self.max_relation_entities = max_relation_entities
         self.max_pairs = max_pairs
         self.metric = JointIEF1(symmetric_relations=self.symmetric_relations, per_type=per_type_metrics)
@@ -362,6 +365,18 @@ class Sinet(Model):
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         # Training batches are not decoded (that would only slow training down): nothing to report.
         return {} if self.training else self.metric.get_metric(reset)
+
+
+def _known_relations(names: Sequence[str], vocab: Vocabulary) -> frozenset:
+    """`names` as a set, checked against the relation labels: with a misspelt name the type meant
+    would be decoded and scored as directed. A warning, not an error: a small sample of the data
+    (a quick trial run) may lack a type that is rightly named."""
+    labels = vocab.get_token_to_index_vocabulary("relation_labels")
+    unknown = [name for name in names if name not in labels]
+    if unknown:
+        logger.warning("symmetric_relations: %s is no relation type of the training data (its types: %s); "
+                       "check the spelling", ", ".join(map(repr, unknown)), ", ".join(sorted(labels)) or "none")
+    return frozenset(names)
 
 
 def _initialise_like_bert(module: torch.nn.Module) -> None:

@@ -9,7 +9,7 @@ Each input (one JSON object per line for `allennlp predict`) holds exactly one o
 
 Every sentence becomes an instance through the reader's `text_to_instance`, the code path of
 training and evaluation. An input that cannot be predicted (not JSON, no accepted key, wrong value
-types, a sentence beyond the encoder's limit) gives an error record `{"error": ..., "line": N}` in
+types, a lone surrogate in a string, a sentence beyond the encoder's limit) gives an error record `{"error": ..., "line": N}` in
 its place and the other inputs are still predicted.
 """
 import atexit
@@ -88,6 +88,7 @@ class SinetPredictor(Predictor):
         # Rule-based tokenizer and sentence splitter: no model download, no network.
         self._nlp = spacy.blank("en")
         self._nlp.add_pipe("sentencizer")
+        self._nlp.max_length = sys.maxsize  # spaCy's limit guards its parser's memory; neither pipe needs it
         self._lines: Optional[_InputLines] = None
 
     # --- AllenNLP's entry points ---------------------------------------------------------------
@@ -142,7 +143,7 @@ class SinetPredictor(Predictor):
         if key in ("sentence", "document"):
             if not isinstance(value, str):
                 raise InputError(f"'{key}' must be a string, got {type(value).__name__}")
-            return self._tokenise(value, split=key == "document")
+            return self._tokenise(_unicode(value, f"'{key}'"), split=key == "document")
         if key == "tokens":
             return _Request([_token_list(value, "'tokens'")], is_document=False)
         if not isinstance(value, list):
@@ -196,7 +197,19 @@ class SinetPredictor(Predictor):
 def _token_list(value: Any, where: str) -> List[str]:
     if not isinstance(value, list) or not all(isinstance(token, str) for token in value):
         raise InputError(f"{where} must be a list of strings")
+    for k, token in enumerate(value):
+        _unicode(token, f"{where}[{k}]")
     return value
+
+
+def _unicode(text: str, where: str) -> str:
+    """`text`, checked for what JSON allows and no tokenizer can encode: a lone surrogate (\\ud800)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InputError(f"{where} holds a lone surrogate {text[error.start]!r} at character {error.start}, "
+                         "which is not text") from None
+    return text
 
 
 def _result(request: _Request, outputs: Iterator[JsonDict]) -> JsonDict:
@@ -242,31 +255,34 @@ class _InputLines:
     caller gets consecutive numbers and keeps its exit status.
     """
 
-    def __init__(self, numbers: Iterator[int], command: bool) -> None:
+    def __init__(self, numbers: Iterator[int], manager: Optional[_PredictManager] = None) -> None:
         self.numbers = numbers
-        self.command = command
+        self.manager = manager  # the `predict` command's, if it is the caller
         self.failures = 0
 
     @classmethod
     def of_caller(cls, frame: FrameType) -> "_InputLines":
         if frame.f_code is not _PredictManager._get_json_data.__code__:
-            return cls(itertools.count(1), command=False)
-        path = frame.f_locals["self"]._input_file
-        return cls(itertools.count(1) if path == "-" else _non_blank_line_numbers(path), command=True)
+            return cls(itertools.count(1))
+        manager = frame.f_locals["self"]
+        path = manager._input_file
+        return cls(itertools.count(1) if path == "-" else _non_blank_line_numbers(path), manager)
 
     def record_failure(self) -> None:
         self.failures += 1
-        if self.command and self.failures == 1:
+        if self.manager and self.failures == 1:
             atexit.register(self._exit_with_failure_status)
 
     def _exit_with_failure_status(self) -> None:
-        """Runs at interpreter exit, after AllenNLP has written and closed every output: the status
-        is the one thing left to set, and an exit handler can only set it with `os._exit`, which
+        """Runs at interpreter exit, after AllenNLP has written every output (and closed it, unless
+        an exception stopped the command): the status is the one thing left to set, and an exit handler can only set it with `os._exit`, which
         skips the remaining handlers, so this runs them first (a handler registered after the first
         failure, which has run already, would run twice; the imports register theirs long before)."""
         logger.error("%d input line(s) could not be predicted; their error records are in the output",
                      self.failures)
         atexit.unregister(self._exit_with_failure_status)
+        if self.manager._output_file is not None:  # still open if the command stopped on an exception
+            self.manager._output_file.close()
         atexit._run_exitfuncs()  # logging's shutdown, torch's and the temporary files' clean-ups
         sys.stdout.flush()
         sys.stderr.flush()

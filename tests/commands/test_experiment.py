@@ -132,6 +132,18 @@ def test_table_without_configs_lists_every_config_folder_and_only_micro_columns(
     assert mean_std([0.5]) == (50.0, 0.0)
 
 
+@pytest.mark.parametrize("content, problem", [('{"ent_f1": 0.5, ', "JSONDecodeError"),
+                                              ('{"ent_f1": 0.5}', "KeyError: 'rel_f1'")])
+def test_a_broken_metrics_file_is_named_and_no_table_is_written(tmp_path, content, problem):
+    write_metrics(tmp_path / "cfg" / "seed1")
+    broken = grid.metrics_file(tmp_path / "cfg" / "seed2", "test", "best")
+    broken.parent.mkdir(parents=True)
+    broken.write_text(content)
+    with pytest.raises(ValueError, match=f"{broken}: not the metrics of a finished evaluation \\({problem}"):
+        write_results_table(tmp_path, "test")
+    assert not list(tmp_path.glob("results_*"))
+
+
 def test_table_only_trains_nothing(tmp_path, monkeypatch, fake_training):
     write_metrics(tmp_path / "sinet_scierc" / "seed1", ent_f1=0.9)
     run_allennlp(monkeypatch, "sinet-experiment", "training_config/sinet_scierc.jsonnet",

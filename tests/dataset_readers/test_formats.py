@@ -72,6 +72,7 @@ def test_load_types_reads_the_fixture_types():
     ('{"entities": {"Task": "x"}, "relations": {}}', "entities['Task'] must be an object"),
     ('{"entities": {"Task": {}}, "relations": {"R": {"symmetric": "yes"}}}', "symmetric must be"),
     ('{"entities": {"Task": {}, "TASK": {}}, "relations": {}}', "differ only in case"),
+    ('{"entities": {"Task": {}, "O": {}}, "relations": {}}', "'O' is reserved for spans that are no entity"),
 ])
 def test_load_types_rejects_bad_files(tmp_path, content, problem):
     path = tmp_path / "types.json"
@@ -129,9 +130,17 @@ def test_unknown_format_argument_fails_at_call_time(tmp_path):
       "relations": [{"type": "Used-for", "head": -1, "tail": 0}]}, "relations[0]: head -1 points"),
     ({"tokens": ["a", "b"], "entities": [{"type": "Person", "start": 0, "end": 1}]},
      "entities[0]: unknown entity type 'Person'"),
-    ({"tokens": ["a", "b"], "entities": [{"type": "Task", "start": 0, "end": 1}],
-      "relations": [{"type": "Kills", "head": 0, "tail": 0}]},
+    ({"tokens": ["a", "b"], "entities": [{"type": "Task", "start": 0, "end": 1},
+                                          {"type": "Method", "start": 1, "end": 2}],
+      "relations": [{"type": "Kills", "head": 0, "tail": 1}]},
      "relations[0]: unknown relation type 'Kills'"),
+    ({"tokens": ["a", "b"], "entities": [{"type": "Task", "start": 0, "end": 1}],
+      "relations": [{"type": "Used-for", "head": 0, "tail": 0}]},
+     "relations[0]: head and tail are the same span [0, 1)"),
+    ({"tokens": ["a", "b"], "entities": [{"type": "Task", "start": 0, "end": 1},
+                                          {"type": "Method", "start": 0, "end": 1}],
+      "relations": [{"type": "Used-for", "head": 0, "tail": 1}]},
+     "relations[0]: head and tail are the same span [0, 1)"),
 ])
 def test_spert_bad_record_names_file_record_and_problem(tmp_path, record, problem):
     path = write_json(tmp_path / "bad.json", [GOOD, record, GOOD])
@@ -151,6 +160,39 @@ def test_spert_bad_file_names_file_and_position(tmp_path, content, problem):
     with pytest.raises(FormatError, match=problem) as error:
         read(path, format="spert", strict=False)  # a broken file cannot be skipped record-wise
     assert str(path) in str(error.value)
+
+
+def test_the_no_entity_label_is_no_entity_type(tmp_path):
+    record = {"tokens": ["a", "b"], "entities": [{"type": "O", "start": 0, "end": 1}]}
+    with pytest.raises(FormatError, match=r"record 1: entities\[0\]: the entity type 'O' is reserved"):
+        read(write_json(tmp_path / "o.json", [GOOD, record]))  # without a types file, which cannot declare it
+
+
+def test_invalid_utf8_is_an_error_naming_file_and_line(tmp_path):
+    spert = tmp_path / "latin1.json"
+    spert.write_bytes(b'[\n{"tokens": ["a"]},\n{"tokens": ["caf\xe9"]}\n]')
+    with pytest.raises(FormatError, match=r"latin1.json, line 3: not valid UTF-8 \(byte b'\\xe9'\)"):
+        read(spert)
+    dygie = tmp_path / "latin1.jsonl"
+    dygie.write_bytes(json.dumps(doc(TWO)).encode() + b'\n{"sentences": [["caf\xe9"]]}\n'
+                      + json.dumps(doc(TWO)).encode() + b"\n")
+    with pytest.raises(FormatError, match=r"latin1.jsonl, line 2: not valid UTF-8"):
+        read(dygie)
+    assert [s.source for s in read(dygie, strict=False)] == [  # skipped as one bad line
+        "latin1.jsonl, line 1, sentence 0", "latin1.jsonl, line 1, sentence 1",
+        "latin1.jsonl, line 3, sentence 0", "latin1.jsonl, line 3, sentence 1"]
+
+
+def test_a_byte_order_mark_is_read_as_utf8(tmp_path):
+    bom = "\ufeff".encode()
+    spert, dygie = tmp_path / "bom.json", tmp_path / "bom.jsonl"
+    spert.write_bytes(bom + json.dumps([GOOD]).encode())
+    dygie.write_bytes(bom + json.dumps(doc(TWO)).encode() + b"\n")
+    assert read(spert)[0].tokens == GOOD["tokens"]
+    assert [s.tokens for s in read(dygie)] == TWO
+    types = tmp_path / "types.json"
+    types.write_bytes(bom + TYPES.read_bytes())
+    assert load_types(types) == load_types(TYPES)
 
 
 def test_spert_reads_fields_and_canonicalises_labels(tmp_path):
@@ -211,6 +253,8 @@ TWO = [["Kernel", "methods", "work"], ["SVMs", "parse", "text", "."]]  # documen
     (doc(TWO, ner=[[], [[3, 3, "PERSON"]]]), "line 2, sentence 1", "unknown entity type 'PERSON'"),
     (doc(TWO, ner=[[], [[3, 3, "METHOD"], [5, 5, "TASK"]]], relations=[[], [[3, 3, 5, 5, "X"]]]),
      "line 2, sentence 1", "relations[1][0]: unknown relation type 'X'"),
+    (doc(TWO, ner=[[], [[3, 4, "METHOD"]]], relations=[[], [[3, 4, 3, 4, "USED-FOR"]]]),
+     "line 2, sentence 1", "relations[1][0]: head and tail are the same span [3, 4]"),
 ])
 def test_dygie_bad_input_names_file_line_sentence_and_problem(tmp_path, document, where, problem):
     path = write_lines(tmp_path / "bad.jsonl", [doc(TWO), document, doc(TWO)])

@@ -254,6 +254,14 @@ def test_strict_false_skips_an_over_long_sentence_with_a_warning(long_file, capl
     assert "long.json, record 1" in caplog.text and "skipped 1" in caplog.text
 
 
+@pytest.mark.parametrize("records", [[], [{"tokens": ["word"] * 600}]])
+def test_a_file_without_a_sentence_to_read_is_an_error(tmp_path, records):
+    path = tmp_path / "nothing.json"
+    path.write_text(json.dumps(records))
+    with pytest.raises(FormatError, match="nothing.json: the file yields no sentence to read"):
+        list(reader(strict=False).read(str(path)))  # evaluated, no sentence would score zero
+
+
 def test_the_limit_is_configurable(long_file):
     assert len(list(reader(max_wordpieces=1000).read(str(long_file)))) == 3
 

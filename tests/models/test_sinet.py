@@ -1,6 +1,7 @@
 """The SINET model: training, saving and loading, batch consistency, every ablation and Table-3
 variant through config overrides, and the inference-time guarantees (chunking, candidate cap)."""
 import json
+import logging
 
 import pytest
 import torch
@@ -486,6 +487,15 @@ class TestSinet(ModelTestCase):
     def test_unknown_precision_is_refused(self, setting):
         with pytest.raises(ConfigurationError, match=f"{setting} must be one of float32, bfloat16, not 'int8'"):
             self.build({f"model.{setting}": "int8"})
+
+    def test_a_symmetric_relation_that_is_no_relation_type_is_warned_of(self, caplog):
+        # A misspelt name would leave the type meant decoded and scored as directed.
+        with caplog.at_level(logging.WARNING, logger="sinet_allen"):
+            self.build({"model.symmetric_relations": ["Compare", "Conjunction"]})
+            assert "symmetric_relations" not in caplog.text
+            self.build({"model.symmetric_relations": ["Compare", "Conjuction"]})
+        assert ("symmetric_relations: 'Conjuction' is no relation type of the training data "
+                "(its types: Compare, Conjunction, ") in caplog.text
 
 
 def no_dropout(model) -> None:

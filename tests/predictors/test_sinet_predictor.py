@@ -164,11 +164,25 @@ def test_empty_documents_keep_their_sentences(predictor, monkeypatch, item):
     ({"sentences": {"a": 1}}, "'sentences' must be a list of token lists"),
     ({"sentence": TOO_LONG}, "more than the encoder's limit of 512"),
     ({"document": "A short one. " + TOO_LONG}, "sentence 2: "),
+    ({"sentence": "a \ud800 b"}, "'sentence' holds a lone surrogate '\\ud800' at character 2, which is not text"),
+    ({"document": "\udfff"}, "'document' holds a lone surrogate"),
+    ({"tokens": ["a", "b\udc00"]}, "'tokens'[1] holds a lone surrogate '\\udc00' at character 1"),
+    ({"sentences": [["a"], ["\ud800"]]}, "sentences[1][0] holds a lone surrogate"),
 ])
 def test_bad_inputs_become_error_records_beside_good_ones(predictor, item, message):
     bad, good = predictor.predict_batch_json([item, INPUTS[0]])
     assert set(bad) == {"error"} and message in bad["error"]
     assert good == predictor.predict_json(INPUTS[0])
+
+
+def test_an_over_long_sentence_needs_splitting_and_nothing_else(predictor):
+    error = predictor.predict_json({"sentence": TOO_LONG})["error"]
+    assert "split it into shorter sentences" in error and "strict" not in error  # no reader setting helps here
+
+
+def test_a_document_beyond_spacys_length_limit_is_predicted(predictor):
+    document = "Models work." + " " * 1_000_000 + "They parse."  # spaCy's default limit: 1,000,000 characters
+    assert predictor.predict_json({"document": document})["tokens"] == ["Models", "work", ".", "They", "parse", "."]
 
 
 def test_error_records_name_their_line(fixture_archive):
