@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 from allennlp.commands.subcommand import Subcommand
 
-from sinet_allen.experiments.grid import SPLIT_DATA_KEYS, plan_runs, run_grid
+from sinet_allen.experiments.grid import SPLIT_DATA_KEYS, check_folds_are_read, plan_runs, run_grid
 from sinet_allen.experiments.results_table import to_markdown, write_results_table
 
 
@@ -45,6 +45,7 @@ def run_experiment_from_args(args: argparse.Namespace) -> None:
     model = "final" if args.final_model else "best"
     if not args.table_only:
         cuda_device = args.cuda_device if args.cuda_device is not None else (0 if torch.cuda.is_available() else -1)
+        check_folds_are_read(args.configs, args.folds)
         runs = plan_runs(args.configs, args.seeds, args.folds)
         run_grid(runs, args.output_dir, args.eval_split, args.overrides, cuda_device, args.eval_batch_size, model)
     names = [config.stem for config in args.configs]

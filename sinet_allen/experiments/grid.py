@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence
 
 from allennlp.commands.train import train_model_from_file
+from allennlp.common import Params
 from allennlp.data.data_loaders import MultiProcessDataLoader
 from allennlp.evaluation import SimpleEvaluator
 from allennlp.models.archival import load_archive
@@ -63,6 +64,18 @@ def plan_runs(configs: Sequence[Path], seeds: Sequence[int], folds: Sequence[int
     if duplicates:
         raise ValueError(f"configs share the file name(s) {duplicates}, which name the run folders; rename one")
     return [Run(Path(config), seed, fold) for config in configs for seed in seeds for fold in (folds or [None])]
+
+
+def check_folds_are_read(configs: Sequence[Path], folds: Sequence[int]) -> None:
+    """Refuses folds for a config that does not read SINET_FOLD: every fold would be the same run."""
+    for config in configs if len(folds) > 1 else ():
+        settings = []
+        for fold in folds[:2]:
+            with _environment({"SINET_FOLD": str(fold)}):
+                settings.append(Params.from_file(str(config)).as_dict(quiet=True))
+        if settings[0] == settings[1]:
+            raise ValueError(f"{config} does not read SINET_FOLD, so its {len(folds)} folds would be the same run; "
+                             "leave out --folds for it")
 
 
 def evaluation_name(split: str, model: str = "best") -> str:

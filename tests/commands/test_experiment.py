@@ -11,7 +11,7 @@ from sinet_allen.experiments.grid import Run, plan_runs, run_grid
 from sinet_allen.experiments.predictions import read_predictions
 from sinet_allen.experiments.results_table import collect_rows, mean_std, write_results_table
 from sinet_allen.metrics import JointIEF1
-from tests.conftest import FIXTURE_CONFIG, FIXTURE_DATA
+from tests.conftest import FIXTURE_CONFIG, FIXTURE_DATA, REPO
 
 METRIC_KEYS = [f"{task}_{kind}" for task in ("ent", "rel", "rel_strict")
                for kind in ("precision", "recall", "f1", "macro_f1")]
@@ -57,6 +57,14 @@ def test_plan_puts_seed_and_fold_in_path_and_environment(tmp_path):
 def test_plan_rejects_configs_with_the_same_name():
     with pytest.raises(ValueError, match="'base'"):
         plan_runs(["one/base.jsonnet", "two/base.jsonnet"], [1])
+
+
+def test_folds_are_refused_for_a_config_that_does_not_read_them(tmp_path, monkeypatch, fake_training):
+    with pytest.raises(ValueError, match="sinet_fixture.jsonnet does not read SINET_FOLD, so its 2 folds would be"):
+        run_allennlp(monkeypatch, "sinet-experiment", FIXTURE_CONFIG, "--seeds", 1, "--folds", 0, 1,
+                     "--output-dir", tmp_path)
+    assert fake_training["train"] == []
+    grid.check_folds_are_read([REPO / "training_config/sinet_ace04.jsonnet"], [0, 1])  # reads its fold
 
 
 def test_grid_skips_complete_runs_and_redoes_incomplete_ones(tmp_path, fake_training):
