@@ -1,6 +1,7 @@
 """The dataset reader for joint entity and relation extraction (SpERT- and DyGIE-style input)."""
 import itertools
 import logging
+import os
 import random
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
@@ -82,6 +83,12 @@ class JointIEReader(DatasetReader):
     def types(self) -> Optional[TypeInventory]:
         """The types file's inventory, loaded on first use: prediction needs no types file."""
         if self._types is None and self.types_file:
+            if not os.path.isfile(self.types_file):
+                # Typically a relative path in an archived config, read from another directory.
+                raise FormatError(
+                    f"types_file {self.types_file!r} not found (looked up from {os.getcwd()}); run from the "
+                    "directory the path is relative to, or give the file with -o "
+                    "'{\"validation_dataset_reader.types_file\": \"PATH\"}'")
             self._types = load_types(self.types_file)
         return self._types
 

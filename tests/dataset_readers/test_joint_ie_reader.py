@@ -262,6 +262,13 @@ def test_a_file_without_a_sentence_to_read_is_an_error(tmp_path, records):
         list(reader(strict=False).read(str(path)))  # evaluated, no sentence would score zero
 
 
+def test_a_missing_types_file_says_where_it_was_looked_for(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # as `allennlp evaluate` of an archive whose config has a relative path
+    with pytest.raises(FormatError, match=f"types_file 'data/types.json' not found \\(looked up from {tmp_path}\\);"
+                                          ".*validation_dataset_reader.types_file"):
+        list(reader(types_file="data/types.json").read(str(FIXTURE_DATA / "spert/test.json")))
+
+
 def test_the_limit_is_configurable(long_file):
     assert len(list(reader(max_wordpieces=1000).read(str(long_file)))) == 3
 
