@@ -196,13 +196,15 @@ def test_error_records_name_their_line(fixture_archive):
     assert results[5] == predictor.predict_json(INPUTS[3])
 
 
-def allennlp_predict(archive: Path, lines, tmp_path: Path) -> subprocess.CompletedProcess:
+def allennlp_predict(archive: Path, lines, tmp_path: Path, prelude: str = "") -> subprocess.CompletedProcess:
     """`allennlp predict` in a subprocess from the repository root (where `.allennlp_plugins`
-    loads the plugin), two lines per batch; returns the process with its output lines."""
+    loads the plugin), two lines per batch, after the Python code `prelude`; returns the process
+    with its output lines."""
     input_file, output_file = tmp_path / "input.jsonl", tmp_path / "output.jsonl"
     input_file.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    allennlp = f"{prelude}\nimport sys\nfrom allennlp.commands import main\nsys.argv[0] = 'allennlp'\nmain()"
     process = subprocess.run(
-        [str(Path(sys.executable).parent / "allennlp"), "predict", str(archive), str(input_file),
+        [sys.executable, "-c", allennlp, "predict", str(archive), str(input_file),
          "--output-file", str(output_file), "--silent", "--batch-size", "2"],
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )
@@ -222,6 +224,27 @@ def test_allennlp_predict_writes_every_line_and_fails_on_a_bad_one(fixture_archi
     assert outputs[1]["error"].startswith("the line is not valid JSON")
     for output in (outputs[0], outputs[2], outputs[4]):
         check_result(output, tokens_given=output is outputs[4])
+
+
+CRASH_ON_THE_SECOND_BATCH = """
+from sinet_allen.predictors.sinet_predictor import SinetPredictor
+predict, batches = SinetPredictor._predict_instances, []
+def crash_on_the_second_batch(self, *args):
+    batches.append(args)
+    if len(batches) == 2:
+        raise KeyboardInterrupt
+    return predict(self, *args)
+SinetPredictor._predict_instances = crash_on_the_second_batch
+"""
+
+
+def test_allennlp_predict_keeps_its_output_when_stopped_after_a_bad_line(fixture_archive, tmp_path):
+    lines = ["{broken", json.dumps(INPUTS[0]), json.dumps(INPUTS[1]), json.dumps(INPUTS[2])]
+    process = allennlp_predict(fixture_archive, lines, tmp_path, prelude=CRASH_ON_THE_SECOND_BATCH)
+    assert process.returncode != 0 and "KeyboardInterrupt" in process.stderr
+    # The first batch's two lines were written before the stop: buffered output is not lost.
+    assert [output.get("line") for output in process.outputs] == [1, None]
+    check_result(process.outputs[1])
 
 
 def test_allennlp_predict_succeeds_when_every_line_does(predictor, fixture_archive, tmp_path):
