@@ -68,7 +68,9 @@ def plan_runs(configs: Sequence[Path], seeds: Sequence[int], folds: Sequence[int
 
 def check_folds_are_read(configs: Sequence[Path], folds: Sequence[int]) -> None:
     """Refuses folds for a config that does not read SINET_FOLD: every fold would be the same run."""
-    for config in configs if len(folds) > 1 else ():
+    if len(folds) < 2:
+        return
+    for config in configs:
         settings = []
         for fold in folds[:2]:
             with _environment({"SINET_FOLD": str(fold)}):

@@ -40,9 +40,9 @@ def collect_rows(output_dir: Path, split: str, configs: Optional[Sequence[str]] 
     on `split` with their `model` ("best" or "final")."""
     output_dir = Path(output_dir)
     names = configs or sorted(path.name for path in output_dir.iterdir() if path.is_dir())
+    keys = [key for key, _ in columns(macro)]
     rows = []
     for name in names:
-        keys = [key for key, _ in columns(macro)]
         runs = [_run_scores(path, keys) for path in _run_metrics_files(output_dir / name, split, model)]
         if not runs:
             logger.warning("%s: no complete run on the %s split (%s model)", output_dir / name, split, model)
