@@ -9,8 +9,8 @@ Each input (one JSON object per line for `allennlp predict`) holds exactly one o
 
 Every sentence becomes an instance through the reader's `text_to_instance`, the code path of
 training and evaluation. An input that cannot be predicted (not JSON, no accepted key, wrong value
-types, a lone surrogate in a string, a sentence beyond the encoder's limit) gives an error record `{"error": ..., "line": N}` in
-its place and the other inputs are still predicted.
+types, raw text with a lone surrogate, a sentence beyond the encoder's limit) gives an error record
+`{"error": ..., "line": N}` in its place and the other inputs are still predicted.
 """
 import atexit
 import itertools
@@ -197,13 +197,12 @@ class SinetPredictor(Predictor):
 def _token_list(value: Any, where: str) -> List[str]:
     if not isinstance(value, list) or not all(isinstance(token, str) for token in value):
         raise InputError(f"{where} must be a list of strings")
-    for k, token in enumerate(value):
-        _unicode(token, f"{where}[{k}]")
     return value
 
 
 def _unicode(text: str, where: str) -> str:
-    """`text`, checked for what JSON allows and no tokenizer can encode: a lone surrogate (\\ud800)."""
+    """`text`, checked for what JSON allows and spaCy cannot tokenise: a lone surrogate (\\ud800).
+    (Given tokens go to the encoder's tokenizer as in training, which takes them.)"""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as error:
@@ -275,9 +274,10 @@ class _InputLines:
 
     def _exit_with_failure_status(self) -> None:
         """Runs at interpreter exit, after AllenNLP has written every output (and closed it, unless
-        an exception stopped the command): the status is the one thing left to set, and an exit handler can only set it with `os._exit`, which
-        skips the remaining handlers, so this runs them first (a handler registered after the first
-        failure, which has run already, would run twice; the imports register theirs long before)."""
+        an exception stopped the command): the status is the one thing left to set, and an exit
+        handler can only set it with `os._exit`, which skips the remaining handlers, so this runs
+        them first (a handler registered after the first failure, which has run already, would run
+        twice; the imports register theirs long before)."""
         logger.error("%d input line(s) could not be predicted; their error records are in the output",
                      self.failures)
         atexit.unregister(self._exit_with_failure_status)
