@@ -26,3 +26,8 @@ CONFIG_DEFAULTS = {
 def set_config_defaults() -> None:
     for name, value in CONFIG_DEFAULTS.items():
         os.environ.setdefault(name, value)
+    # Absolute paths, so that the config saved in a model archive finds its data, types file and
+    # encoder from any working directory (`allennlp evaluate` run elsewhere).
+    os.environ["SINET_DATA_DIR"] = os.path.abspath(os.environ["SINET_DATA_DIR"])
+    if os.path.isdir(os.environ["SINET_ENCODER"]):
+        os.environ["SINET_ENCODER"] = os.path.abspath(os.environ["SINET_ENCODER"])

@@ -3,6 +3,7 @@ with the tiny BERT as encoder: reader, a few instances, vocabulary, model, optim
 (no training). Also the settings every config must share, the ablations' claims, and the
 symmetric relation types against the real types files."""
 import itertools
+import os
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from allennlp.training.optimizers import Optimizer
 
 from conftest import FIXTURE_DATA, REPO, TINY_BERT, real_data_dir, require_real_data
 from sinet_allen.dataset_readers.formats import load_types
+from sinet_allen.settings import set_config_defaults
 
 CONFIG_DIR = REPO / "training_config"
 CONFIGS = sorted(CONFIG_DIR.rglob("*.jsonnet"))
@@ -163,3 +165,18 @@ def test_symmetric_relations_match_the_real_types(config, monkeypatch):
     assert set(params["model"]["symmetric_relations"]) == set(load_types(types_file).symmetric)
     # The training and validation readers share the types file, so their gold agree.
     assert params["dataset_reader"]["types_file"] == types_file
+
+
+def test_relative_data_and_encoder_paths_are_made_absolute(monkeypatch, tmp_path):
+    """The config saved in a model archive holds these paths: relative ones would be looked up
+    from wherever `allennlp evaluate` later runs."""
+    (tmp_path / "encoder").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SINET_DATA_DIR", "data")
+    monkeypatch.setenv("SINET_ENCODER", "encoder")
+    set_config_defaults()
+    assert os.environ["SINET_DATA_DIR"] == str(tmp_path / "data")
+    assert os.environ["SINET_ENCODER"] == str(tmp_path / "encoder")
+    monkeypatch.setenv("SINET_ENCODER", "bert-base-cased")  # no such folder: a Hugging Face name
+    set_config_defaults()
+    assert os.environ["SINET_ENCODER"] == "bert-base-cased"
