@@ -4,8 +4,10 @@ Each input (one JSON object per line for `allennlp predict`) holds exactly one o
 
 * `{"sentence": "raw text"}`: one sentence, tokenised by spaCy's rule-based English tokenizer;
 * `{"document": "raw text"}`: split into sentences by spaCy's rule-based sentencizer;
-* `{"tokens": [...]}`: one tokenised sentence, e.g. a SpERT-style record (its gold is ignored);
-* `{"sentences": [[...], ...]}`: a tokenised document, e.g. a DyGIE-style line (gold ignored).
+* `{"tokens": [...]}`: one tokenised sentence, e.g. a SpERT-style record (its gold is replaced);
+* `{"sentences": [[...], ...]}`: a tokenised document, e.g. a DyGIE-style line.
+
+The input's other keys (an `id`, a `doc_key`) are copied to the output unchanged.
 
 Every sentence becomes an instance through the reader's `text_to_instance`, the code path of
 training and evaluation. An input that cannot be predicted (not JSON, no accepted key, wrong value
@@ -116,7 +118,8 @@ class SinetPredictor(Predictor):
         requests = [item for item in prepared if isinstance(item, _Request)]
         instances = [instance for request in requests for instance in request.instances]
         outputs = iter(self._predict_instances(instances, batch_size or self.batch_size))
-        return [_result(item, outputs) if isinstance(item, _Request) else item for item in prepared]
+        return [_with_other_keys(given, _result(item, outputs)) if isinstance(item, _Request) else item
+                for given, item in zip(inputs, prepared)]
 
     # --- inputs --------------------------------------------------------------------------------
 
@@ -232,6 +235,14 @@ def _result(request: _Request, outputs: Iterator[JsonDict]) -> JsonDict:
     if request.is_document:
         result["sentences"] = ranges
     return result
+
+
+def _with_other_keys(given: JsonDict, result: JsonDict) -> JsonDict:
+    """The input's keys besides the one predicted (an `id`, a `doc_key`, ...) copied unchanged,
+    so that results can be joined back to their inputs, then the result, whose keys replace
+    those of the same name (a training record's gold `entities` and `relations`)."""
+    other = {key: value for key, value in given.items() if key not in INPUT_KEYS and key not in result}
+    return {**other, **result}
 
 
 def _entity(request: _Request, entity: JsonDict, offset: int) -> JsonDict:

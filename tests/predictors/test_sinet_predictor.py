@@ -86,13 +86,20 @@ def test_every_input_kind(eager_predictor):
     assert all((r["head"] in second) == (r["tail"] in second) for r in sentences["relations"])
 
 
-def test_gold_annotations_of_training_records_are_ignored(predictor):
+def test_other_input_keys_are_copied_and_gold_annotations_do_not_change_predictions(predictor):
     spert = {"tokens": TOKENS, "entities": [{"type": "Method", "start": 2, "end": 5}],
              "relations": [], "orig_id": "doc"}
     dygie = {"doc_key": "doc", "dataset": "scierc", "sentences": [TOKENS], "ner": [[[2, 4, "Method"]]],
              "relations": [[]], "clusters": []}
-    assert predictor.predict_json(spert) == predictor.predict_json({"tokens": TOKENS})
-    assert predictor.predict_json(dygie) == predictor.predict_json({"sentences": [TOKENS]})
+    plain_tokens = predictor.predict_json({"tokens": TOKENS})
+    plain_sentences = predictor.predict_json({"sentences": [TOKENS]})
+    # The predicted entities and relations replace a record's gold ones; the other keys come first.
+    assert predictor.predict_json(spert) == {"orig_id": "doc", **plain_tokens}
+    assert list(predictor.predict_json(spert)) == ["orig_id", "tokens", "entities", "relations"]
+    assert predictor.predict_json(dygie) == {
+        "doc_key": "doc", "dataset": "scierc", "ner": [[[2, 4, "Method"]]], "clusters": [], **plain_sentences}
+    raw = predictor.predict_json({"id": 7, "sentence": "Markov models work."})
+    assert raw["id"] == 7 and raw["tokens"] == ["Markov", "models", "work", "."]
 
 
 @pytest.mark.parametrize("key", ["sentence", "document"])
