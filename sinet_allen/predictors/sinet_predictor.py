@@ -9,6 +9,8 @@ Each input (one JSON object per line for `allennlp predict`) holds exactly one o
 
 The input's other keys (an `id`, a `doc_key`) are copied to the output unchanged.
 
+`allennlp predict --use-dataset-reader` gives per sentence its source, prediction and gold.
+
 Every sentence becomes an instance through the reader's `text_to_instance`, the code path of
 training and evaluation. An input that cannot be predicted (not JSON, no accepted key, wrong value
 types, raw text with a lone surrogate, a sentence beyond the encoder's limit) gives an error record
@@ -107,6 +109,14 @@ class SinetPredictor(Predictor):
             return _Line({}, number, f"expected a JSON object, got {type(content).__name__}")
         return _Line(content, number)
 
+    def predict_instance(self, instance: Instance) -> JsonDict:
+        return self.predict_batch_instance([instance])[0]
+
+    def predict_batch_instance(self, instances: List[Instance]) -> List[JsonDict]:
+        """For `allennlp predict --use-dataset-reader` on a data file: per sentence its source,
+        the prediction in the output schema of token input, and its gold as evaluation sees it."""
+        return [_sentence_result(output) for output in super().predict_batch_instance(instances)]
+
     def predict_json(self, inputs: JsonDict) -> JsonDict:
         # The batch path, so that one input alone and in a batch are predicted the same way.
         return self.predict_batch_json([inputs])[0]
@@ -192,7 +202,7 @@ class SinetPredictor(Predictor):
         outputs: List[Optional[JsonDict]] = [None] * len(instances)
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            for index, output in zip(batch, self.predict_batch_instance([instances[i] for i in batch])):
+            for index, output in zip(batch, super().predict_batch_instance([instances[i] for i in batch])):
                 outputs[index] = output
         return outputs
 
@@ -235,6 +245,14 @@ def _result(request: _Request, outputs: Iterator[JsonDict]) -> JsonDict:
     if request.is_document:
         result["sentences"] = ranges
     return result
+
+
+def _sentence_result(output: JsonDict) -> JsonDict:
+    metadata = output["metadata"]
+    prediction = _result(_Request([metadata["tokens"]], is_document=False), iter([output]))
+    identifiers = {key: metadata[key] for key in ("source", "doc_key", "sentence_index") if metadata[key] is not None}
+    return {**identifiers, **prediction,
+            "gold_entities": metadata["gold_entities"], "gold_relations": metadata["gold_relations"]}
 
 
 def _with_other_keys(given: JsonDict, result: JsonDict) -> JsonDict:

@@ -11,7 +11,7 @@ import torch
 from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
-from conftest import REPO
+from conftest import FIXTURE_DATA, REPO
 from sinet_allen.predictors.sinet_predictor import SinetPredictor
 
 TOKENS = ["We", "compare", "hidden", "Markov", "models", "with", "support", "vector", "machines", "."]
@@ -205,16 +205,16 @@ def test_error_records_name_their_line(fixture_archive):
     assert results[5] == predictor.predict_json(INPUTS[3])
 
 
-def allennlp_predict(archive: Path, lines, tmp_path: Path, prelude: str = "") -> subprocess.CompletedProcess:
+def allennlp_predict(archive: Path, lines, tmp_path: Path, prelude: str = "", options=()) -> subprocess.CompletedProcess:
     """`allennlp predict` in a subprocess from the repository root (where `.allennlp_plugins`
-    loads the plugin), two lines per batch, after the Python code `prelude`; returns the process
-    with its output lines."""
+    loads the plugin), two lines per batch, with further `options`, after the Python code
+    `prelude`; returns the process with its output lines."""
     input_file, output_file = tmp_path / "input.jsonl", tmp_path / "output.jsonl"
     input_file.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     allennlp = f"{prelude}\nimport sys\nfrom allennlp.commands import main\nsys.argv[0] = 'allennlp'\nmain()"
     process = subprocess.run(
         [sys.executable, "-c", allennlp, "predict", str(archive), str(input_file),
-         "--output-file", str(output_file), "--silent", "--batch-size", "2"],
+         "--output-file", str(output_file), "--silent", "--batch-size", "2", *options],
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )
     process.outputs = [json.loads(line) for line in output_file.read_text(encoding="utf-8").splitlines()]
@@ -233,6 +233,20 @@ def test_allennlp_predict_writes_every_line_and_fails_on_a_bad_one(fixture_archi
     assert outputs[1]["error"].startswith("the line is not valid JSON")
     for output in (outputs[0], outputs[2], outputs[4]):
         check_result(output, tokens_given=output is outputs[4])
+
+
+def test_allennlp_predict_on_a_data_file_through_its_reader(fixture_archive, predictor, tmp_path):
+    """`--use-dataset-reader`: per sentence its source, the prediction its tokens get, and its gold."""
+    records = json.loads((FIXTURE_DATA / "spert" / "test.json").read_text(encoding="utf-8"))
+    process = allennlp_predict(fixture_archive, [json.dumps(records)], tmp_path, options=["--use-dataset-reader"])
+    assert process.returncode == 0, process.stderr
+    assert len(process.outputs) == len(records)
+    for number, (output, record) in enumerate(zip(process.outputs, records)):
+        assert output["source"] == f"input.jsonl, record {number}"
+        prediction = predictor.predict_json({"tokens": record["tokens"]})
+        assert {key: output[key] for key in prediction} == prediction
+        assert output["gold_entities"] == sorted([e["start"], e["end"], e["type"]] for e in record["entities"])
+        assert len(output["gold_relations"]) == len(record["relations"])
 
 
 CRASH_ON_THE_SECOND_BATCH = """
