@@ -5,5 +5,5 @@ set_config_defaults()
 
 # Importing the registries' packages registers every component with AllenNLP.
 from sinet_allen import data_loaders, dataset_readers, metrics, models, modules  # noqa: E402,F401
-from sinet_allen import commands, predictors, training  # noqa: E402,F401
+from sinet_allen import commands, evaluation, predictors, training  # noqa: E402,F401
 from sinet_allen.extractor import Extractor  # noqa: E402,F401

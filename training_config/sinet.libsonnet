@@ -79,6 +79,8 @@ local devices = env('SINET_CUDA_DEVICES');
   validation_data_loader: {
     batch_sampler: { type: 'bucket', batch_size: 32, sorting_keys: ['tokens'], shuffle: false },
   },
+  // `allennlp evaluate --predictions-output-file`: a line per sentence with its prediction and gold.
+  evaluation: { batch_serializer: { type: 'sinet' } },
   trainer: {
     num_epochs: $.num_epochs,
     validation_metric: '+rel_strict_f1',

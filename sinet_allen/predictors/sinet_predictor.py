@@ -115,7 +115,7 @@ class SinetPredictor(Predictor):
     def predict_batch_instance(self, instances: List[Instance]) -> List[JsonDict]:
         """For `allennlp predict --use-dataset-reader` on a data file: per sentence its source,
         the prediction in the output schema of token input, and its gold as evaluation sees it."""
-        return [_sentence_result(output) for output in super().predict_batch_instance(instances)]
+        return [sentence_result(output) for output in super().predict_batch_instance(instances)]
 
     def predict_json(self, inputs: JsonDict) -> JsonDict:
         # The batch path, so that one input alone and in a batch are predicted the same way.
@@ -247,7 +247,9 @@ def _result(request: _Request, outputs: Iterator[JsonDict]) -> JsonDict:
     return result
 
 
-def _sentence_result(output: JsonDict) -> JsonDict:
+def sentence_result(output: JsonDict) -> JsonDict:
+    """A sentence of a data file: its source, the prediction of the model's `output` for it and
+    its gold from the output's metadata."""
     metadata = output["metadata"]
     prediction = _result(_Request([metadata["tokens"]], is_document=False), iter([output]))
     identifiers = {key: metadata[key] for key in ("source", "doc_key", "sentence_index") if metadata[key] is not None}

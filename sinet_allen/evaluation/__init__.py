@@ -1,0 +1,1 @@
+from sinet_allen.evaluation.sentence_serializer import SentenceSerializer
