@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 from allennlp.common import Params
 from allennlp.data import DatasetReader, Vocabulary
+from allennlp.evaluation import Evaluator
 from allennlp.models import Model
 from allennlp.training.learning_rate_schedulers import LearningRateScheduler
 from allennlp.training.optimizers import Optimizer
 
 from conftest import FIXTURE_DATA, REPO, TINY_BERT, real_data_dir, require_real_data
 from sinet_allen.dataset_readers.formats import load_types
+from sinet_allen.evaluation import SentenceSerializer
 from sinet_allen.settings import set_config_defaults
 
 CONFIG_DIR = REPO / "training_config"
@@ -107,6 +109,8 @@ def test_config_builds(config, fixture_env):
     LearningRateScheduler.from_params(optimizer=optimizer, num_epochs=2, num_steps_per_epoch=3,
                                       params=trainer.pop("learning_rate_scheduler"))
     assert isinstance(model.embedder.get_output_dim(), int)
+    evaluator = Evaluator.from_params(params.pop("evaluation"))  # what `allennlp evaluate` builds
+    assert isinstance(evaluator.batch_serializer, SentenceSerializer)
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=IDS)
