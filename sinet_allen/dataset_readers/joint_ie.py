@@ -84,7 +84,7 @@ class JointIEReader(DatasetReader):
         """The types file's inventory, loaded on first use: prediction needs no types file."""
         if self._types is None and self.types_file:
             if not os.path.isfile(self.types_file):
-                # Typically a relative path in an archived config, read from another directory.
+                # An archived config's path: relative in a hand-written config, or from another machine.
                 raise FormatError(
                     f"types_file {self.types_file!r} not found (looked up from {os.getcwd()}); run from the "
                     "directory the path is relative to, or give the file with -o "
