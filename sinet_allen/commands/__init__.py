@@ -1,5 +1,7 @@
 """AllenNLP subcommands of the plugin; importing this package registers them."""
+from sinet_allen.commands.check_data import SinetCheckData
+from sinet_allen.commands.convert import SinetConvert
 from sinet_allen.commands.experiment import SinetExperiment
 from sinet_allen.commands.significance import SinetSignificance
 
-__all__ = ["SinetExperiment", "SinetSignificance"]
+__all__ = ["SinetCheckData", "SinetConvert", "SinetExperiment", "SinetSignificance"]

@@ -12,7 +12,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, TextIO, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, TextIO, Tuple
 
 from sinet_allen.files import atomic_output
 
@@ -170,28 +170,31 @@ def detect_format(path) -> str:
 
 
 def read_sentences(path, format: str = "auto", types: Optional[TypeInventory] = None,
-                   strict: bool = True) -> Iterator[Sentence]:
+                   strict: bool = True, on_skip: Optional[Callable[[str], None]] = None) -> Iterator[Sentence]:
     """Yield the sentences of a SpERT- or DyGIE-style file, validated (and labels canonicalised
-    when `types` is given). With strict=False bad records are skipped with a warning instead."""
+    when `types` is given). With strict=False bad records are skipped with a warning instead, and
+    their messages passed to `on_skip` when given."""
     if format == "auto":
         format = detect_format(path)  # checked now, not at the first next(), so errors come early
     elif format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; expected 'auto', 'spert' or 'dygie'")
     reader = _read_spert if format == "spert" else _read_dygie
-    return reader(path, types, _Skips(path, strict))
+    return reader(path, types, _Skips(path, strict, on_skip))
 
 
 class _Skips:
     """Raises on a bad record in strict mode; otherwise logs it and counts it, never silently."""
 
-    def __init__(self, path, strict: bool):
-        self.path, self.strict, self.count = path, strict, 0
+    def __init__(self, path, strict: bool, on_skip: Optional[Callable[[str], None]] = None):
+        self.path, self.strict, self.count, self.on_skip = path, strict, 0, on_skip
 
     def bad(self, message: str) -> None:
         if self.strict:
             raise FormatError(message)
         self.count += 1
         logger.warning("skipping invalid record: %s", message)
+        if self.on_skip:
+            self.on_skip(message)
 
     def finish(self, kept: int) -> None:
         if self.count:
@@ -433,7 +436,7 @@ def write_spert(sentences: Iterable[Sentence], path) -> None:
         write(file)
 
 
-def _documents(sentences: Iterable[Sentence]) -> Iterator[Tuple[str, List[Sentence]]]:
+def group_documents(sentences: Iterable[Sentence]) -> Iterator[Tuple[str, List[Sentence]]]:
     """Group consecutive sentences sharing a doc_key; a sentence without one is its own document."""
     key, group, name = None, [], ""
     for n, sentence in enumerate(sentences):
@@ -452,7 +455,7 @@ def write_dygie(sentences: Iterable[Sentence], path) -> None:
     """Write DyGIE-style JSON lines: inclusive ends, document-level offsets."""
 
     def write(f: TextIO) -> None:
-        for doc_key, group in _documents(sentences):
+        for doc_key, group in group_documents(sentences):
             ner, relations, offset = [], [], 0
             for s in group:
                 spans = [(e.start + offset, e.end + offset - 1) for e in s.entities]
