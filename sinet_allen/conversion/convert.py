@@ -36,7 +36,9 @@ def read_corpus(path: Path, format: str, report: ConversionReport, types: Option
         corpus = Corpus(read_prediction_sentences(path, report))
     elif format in RAW_TEXT_READERS:
         documents, symmetric = RAW_TEXT_READERS[format](path, report)
-        corpus = Corpus([s for document in documents for s in to_sentences(document, report)], symmetric)
+        sentences = [s for document in documents for s in to_sentences(document, report)]
+        kept = {r.type for s in sentences for r in s.relations}  # all of a type may have been dropped
+        corpus = Corpus(sentences, symmetric & kept)
     else:
         raise FormatError(f"unknown input format {format!r}; expected one of {', '.join(INPUT_FORMATS)}")
     if types is not None:
