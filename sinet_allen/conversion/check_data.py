@@ -24,19 +24,22 @@ class Encoder:
 
 
 def encoder_of(model: str) -> Encoder:
-    """The encoder of a model archive or serialization folder (from its config), or of a transformer
-    name or path."""
-    path = Path(model)
-    config = None
-    if path.is_dir() and (path / "config.json").is_file():
-        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    elif path.is_file() and tarfile.is_tarfile(path):
-        with tarfile.open(path) as archive:
-            config = json.load(archive.extractfile("config.json"))
-    settings = (config.get("validation_dataset_reader") or config["dataset_reader"]) if config else {}
+    """The encoder of a model archive or serialization folder (from its training config), or of a
+    transformer name or path."""
+    config = _training_config(Path(model)) or {}
+    settings = config.get("validation_dataset_reader") or config.get("dataset_reader") or {}
     transformer = settings.get("transformer_model", model)
     reader = JointIEReader(transformer, max_wordpieces=settings.get("max_wordpieces", 512))
     return Encoder(transformer, reader, settings.get("max_span_size", DEFAULT_MAX_SPAN_SIZE))
+
+
+def _training_config(path: Path) -> Optional[Dict[str, Any]]:
+    if path.is_file() and tarfile.is_tarfile(path):
+        with tarfile.open(path) as archive:
+            return json.load(archive.extractfile("config.json"))
+    if (path / "config.json").is_file():  # a transformer's folder has one too, without a reader
+        return json.loads((path / "config.json").read_text(encoding="utf-8"))
+    return None
 
 
 @dataclass
