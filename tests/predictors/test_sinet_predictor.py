@@ -228,7 +228,8 @@ def test_allennlp_predict_writes_every_line_and_logs_the_failures(fixture_archiv
              json.dumps({"words": ["a"]}), json.dumps(INPUTS[2])]
     process = allennlp_predict(fixture_archive, lines, tmp_path)
     assert process.returncode == 0, process.stderr
-    assert "input line 4 could not be predicted (2 failure(s) so far): found 'words'" in process.stderr
+    assert "input line 2 could not be predicted (1 failure(s) so far): the line is not valid JSON" in process.stderr
+    assert "input line 4 could not be predicted (2 failure(s) so far): expected exactly one" in process.stderr
     outputs = process.outputs
     assert len(outputs) == 5  # one per non-blank input line
     assert [output.get("line") for output in outputs] == [None, 2, None, 4, None]  # non-blank lines seen
