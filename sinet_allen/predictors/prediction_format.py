@@ -18,7 +18,7 @@ the error record `{"error": message, "line": N}` in its place.
 """
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Union
 
 from allennlp.common.util import JsonDict, sanitize
 

@@ -32,7 +32,8 @@ def record(entities, relations, gold_entities=(A, B, C), gold_relations=(USED_FO
     entities, gold_entities = list(entities), list(gold_entities)
     return {"source": f"test.json, record {index}", "tokens": [f"w{index}"] * 6,
             "entities": entity_dicts(entities), "relations": relation_dicts(entities, relations),
-            "gold_entities": entity_dicts(gold_entities), "gold_relations": relation_dicts(gold_entities, gold_relations)}
+            "gold_entities": entity_dicts(gold_entities),
+            "gold_relations": relation_dicts(gold_entities, gold_relations)}
 
 
 def corpus(entities, relations, size=20):
@@ -139,7 +140,8 @@ def test_command_prints_and_writes_json(tmp_path, monkeypatch, capsys):
     assert "Ent      50.00  100.00  +50.00  0.0000" in printed
     assert "Symmetric relation types: Compare (from --symmetric)" in printed
     result = json.loads(output.read_text())
-    assert result["sentences"] == 20 and result["symmetric"] == ["Compare"] and result["symmetric_from"] == "--symmetric"
+    assert result["sentences"] == 20 and result["symmetric"] == ["Compare"]
+    assert result["symmetric_from"] == "--symmetric"
     # B's reversed Compare counts as correct only because Compare is symmetric.
     assert result["rel_strict"] == {"f1_a": 0.0, "f1_b": 1.0, "delta": 1.0, "p_value": 0.0}
 
