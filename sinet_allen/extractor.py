@@ -4,15 +4,15 @@
     result = extractor.extract("Text of one or more sentences.")
 
 A thin layer over the `sinet` predictor, so results are those of `allennlp predict` on
-`{"document": text}` lines.
+`{"document": text}` lines, in the prediction format (sinet_allen/predictors/prediction_format.py);
+for files, `allennlp sinet-extract` does the same at scale.
 """
 from pathlib import Path
 from typing import List, Union
 
-from allennlp.common.util import JsonDict, lazy_groups_of
-from allennlp.models.archival import load_archive
-from allennlp.predictors import Predictor
+from allennlp.common.util import JsonDict
 
+from sinet_allen.predictors.extraction import load_predictor, predict_in_groups
 from sinet_allen.predictors.sinet_predictor import SinetPredictor
 
 
@@ -26,13 +26,11 @@ class Extractor:
     ) -> "Extractor":
         """Loads a `model.tar.gz` written by `allennlp train`; `cuda_device` -1 means the CPU.
         `inference_precision` "bfloat16" runs a bfloat16 copy of the encoder (faster)."""
-        archive = load_archive(str(path), cuda_device=cuda_device,
-                               overrides={"model.inference_precision": inference_precision})
-        return cls(Predictor.from_archive(archive, "sinet"))
+        return cls(load_predictor(path, cuda_device, inference_precision))
 
     def extract(self, text: str) -> JsonDict:
-        """`tokens`, `sentences`, `entities` and `relations` of the text (see the README), or an
-        error record `{"error": ...}` when a sentence is longer than the encoder accepts."""
+        """`tokens`, `sentences`, `entities` and `relations` of the text (see docs/prediction.md),
+        or an error record `{"error": ...}` when a sentence is longer than the encoder accepts."""
         return self.extract_many([text])[0]
 
     def extract_many(self, texts: List[str], batch_size: int = 32) -> List[JsonDict]:
@@ -41,8 +39,4 @@ class Extractor:
         for position, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"a text must be a string, got {type(text).__name__} at position {position}")
-        results: List[JsonDict] = []
-        for group in lazy_groups_of(texts, batch_size):
-            inputs = [{"document": text} for text in group]
-            results.extend(self.predictor.predict_batch_json(inputs, batch_size))
-        return results
+        return list(predict_in_groups(self.predictor, ({"document": text} for text in texts), batch_size))

@@ -43,3 +43,25 @@ def fixture_archive(tmp_path_factory) -> Path:
     serialization_dir = tmp_path_factory.mktemp("fixture_model")
     train_model_from_file(str(FIXTURE_CONFIG), str(serialization_dir), force=True)
     return serialization_dir / "model.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def eager_archive(fixture_archive, tmp_path_factory):
+    """The fixture archive with a model that calls every span a Method (the barely trained model
+    finds no entity), so that there are predictions to write and to count."""
+    import tarfile
+
+    import torch
+    from allennlp.models.archival import load_archive
+
+    folder = tmp_path_factory.mktemp("eager_model")
+    with tarfile.open(fixture_archive) as archive:
+        archive.extractall(folder, filter="data")
+    vocabulary = load_archive(str(fixture_archive)).model.vocab
+    weights = torch.load(folder / "weights.th")
+    weights["entity_classifier.bias"][vocabulary.get_token_index("Method", "entity_labels")] = 100.0
+    torch.save(weights, folder / "weights.th")
+    with tarfile.open(folder / "model.tar.gz", "w:gz") as archive:
+        for name in ("config.json", "weights.th", "vocabulary", "meta.json"):
+            archive.add(folder / name, arcname=name)
+    return folder / "model.tar.gz"

@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterable, List, Sequence
 import numpy
 
 from sinet_allen.metrics.joint_ie_f1 import TASKS, sentence_counts
+from sinet_allen.predictors.prediction_format import triples
 
 CHUNK = 1000  # resamples scored at once: bounds memory at CHUNK x sentences multiplicities
 
@@ -25,29 +26,32 @@ class Comparison:
     p_value: float
 
 
-def check_same_sentences(records_a: Sequence[Dict], records_b: Sequence[Dict]) -> None:
-    """Both prediction files must cover the same sentences with the same gold, in the same order."""
+def paired_records(records_a: Sequence[Dict], records_b: Sequence[Dict]) -> List[Dict]:
+    """B's records in the order of A's, checked to be the same sentences with the same gold.
+    Sentences are matched by their `source` (file and record) where every record has a distinct
+    one, since `allennlp evaluate` writes them in the order of its length buckets; else by position."""
     if len(records_a) != len(records_b):
         raise ValueError(f"system A has {len(records_a)} sentences, system B {len(records_b)}: "
                          f"the predictions are not on the same test set")
-    for index, (a, b) in enumerate(zip(records_a, records_b)):
+    by_source = {record.get("source"): record for record in records_b}
+    sources = [record.get("source") for record in records_a]
+    by_position = None in by_source or len(by_source) < len(records_b)
+    paired = list(records_b) if by_position else [by_source.get(source) for source in sources]
+    for index, (a, b) in enumerate(zip(records_a, paired)):
+        if b is None:
+            raise ValueError(f"system B has no prediction for {sources[index]!r}: "
+                             "the predictions are not on the same test set")
         for key in ("tokens", "gold_entities", "gold_relations"):
             if a[key] != b[key]:
                 raise ValueError(f"sentence {index + 1} differs between the systems in its {key}: "
                                  f"the predictions are not on the same test set (or not in the same order)")
+    return paired
 
 
 def count_array(records: Iterable[Dict[str, Any]], symmetric: Iterable[str] = ()) -> numpy.ndarray:
     """Per sentence and task the (tp, predicted, gold) counts: `[sentences, tasks, 3]`."""
     symmetric = frozenset(symmetric)
-    counts = [
-        sentence_counts(
-            {"entities": record["entities"], "relations": record["relations"]},
-            {"entities": record["gold_entities"], "relations": record["gold_relations"]},
-            symmetric,
-        )
-        for record in records
-    ]
+    counts = [sentence_counts(*triples(record), symmetric) for record in records]
     # The reshape gives an empty input the same three axes.
     return numpy.array([[sentence[task] for task in TASKS] for sentence in counts], dtype=float).reshape(
         -1, len(TASKS), 3)

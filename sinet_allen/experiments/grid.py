@@ -21,7 +21,7 @@ from allennlp.evaluation import SimpleEvaluator
 from allennlp.models.archival import load_archive
 from allennlp.training import Checkpointer
 
-from sinet_allen.experiments.predictions import PredictionLinesSerializer
+from sinet_allen.evaluation.sentence_serializer import SentenceSerializer
 from sinet_allen.files import write_json_atomically
 
 logger = logging.getLogger(__name__)
@@ -119,7 +119,8 @@ def train(run: Run, directory: Path, overrides: str) -> None:
 
 def evaluate(directory: Path, split: str, cuda_device: int, batch_size: int, model: str = "best") -> None:
     """Scores the run's archived best model, or with `model` "final" its last checkpoint, on the
-    split's file of its config; writes the predictions, then the metrics."""
+    split's file of its config; writes the predictions (the prediction format, a line per sentence,
+    with gold) beside the run's config.json, then the metrics."""
     archive = load_archive(directory / "model.tar.gz", cuda_device=cuda_device,
                            weights_file=_last_checkpoint(directory) if model == "final" else None)
     data_path = archive.config.get(SPLIT_DATA_KEYS[split], None)
@@ -128,7 +129,7 @@ def evaluate(directory: Path, split: str, cuda_device: int, batch_size: int, mod
     # In file order (no bucketing), so that prediction files of different systems line up.
     loader = MultiProcessDataLoader(archive.validation_dataset_reader, data_path, batch_size=batch_size)
     loader.index_with(archive.model.vocab)
-    evaluator = SimpleEvaluator(PredictionLinesSerializer(), cuda_device=cuda_device)
+    evaluator = SimpleEvaluator(SentenceSerializer(), cuda_device=cuda_device)
     metrics = evaluator(archive.model, loader, predictions_output_file=predictions_file(directory, split, model))
     write_json_atomically(metrics_file(directory, split, model), metrics)
 

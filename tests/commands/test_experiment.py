@@ -8,7 +8,7 @@ from allennlp.commands import main
 import sinet_allen.commands  # noqa: F401  (registers the subcommands)
 from sinet_allen.experiments import grid
 from sinet_allen.experiments.grid import Run, plan_runs, run_grid
-from sinet_allen.experiments.predictions import read_predictions
+from sinet_allen.predictors.prediction_format import read_predictions, triples
 from sinet_allen.experiments.results_table import collect_rows, mean_std, write_results_table
 from sinet_allen.metrics import JointIEF1
 from tests.conftest import FIXTURE_CONFIG, FIXTURE_DATA, REPO
@@ -172,8 +172,8 @@ def test_tiny_real_run_writes_metrics_and_predictions_then_resumes(tmp_path, mon
     assert [record["tokens"] for record in records] == [sentence["tokens"] for sentence in gold_file]
     # The prediction file alone reproduces the metrics.
     metric = JointIEF1(symmetric_relations=["Compare", "Conjunction"])
-    metric([{"entities": r["entities"], "relations": r["relations"]} for r in records],
-           [{"entities": r["gold_entities"], "relations": r["gold_relations"]} for r in records])
+    predicted, gold = zip(*map(triples, records))
+    metric(list(predicted), list(gold))
     assert metric.get_metric() == pytest.approx({key: metrics[key] for key in METRIC_KEYS})
     assert "| sinet_fixture |" in (tmp_path / "results_test.md").read_text()
 

@@ -1,0 +1,49 @@
+"""`allennlp sinet-extract MODEL INPUT --output-file OUT`: entities and relations for every line of
+an input of any size, streamed, resumable, in the prediction format (docs/prediction.md and
+sinet_allen/predictors/extraction.py). Exits with status 1 when any line got an error record."""
+import argparse
+import logging
+
+from allennlp.commands.subcommand import Subcommand
+
+from sinet_allen.models.sinet import PRECISIONS
+from sinet_allen.predictors.extraction import INPUT_FORMATS, extract_file, load_predictor
+
+logger = logging.getLogger(__name__)
+
+
+@Subcommand.register("sinet-extract")
+class SinetExtract(Subcommand):
+    def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
+        description = ("Predict every line of INPUT (JSON lines with 'sentence', 'document', 'tokens' or "
+                       "'sentences', or raw text with a document per line) into OUT, line N for line N, "
+                       "streaming; exit status 1 when any line failed.")
+        subparser = parser.add_parser(self.name, description=description, help=description)
+        subparser.add_argument("archive_file", help="the model.tar.gz written by allennlp train")
+        subparser.add_argument("input_file", help="the input, one item per line")
+        subparser.add_argument("--output-file", required=True, help=(
+            "where the results go; written as OUTPUT_FILE.partial and renamed when complete"))
+        subparser.add_argument("--resume", action="store_true", help=(
+            "continue OUTPUT_FILE.partial, left by a run that stopped, after its last complete line"))
+        subparser.add_argument("--batch-size", type=int, default=32, help=(
+            "lines predicted together, and the most sentences of one forward pass"))
+        subparser.add_argument("--cuda-device", type=int, default=-1, help="GPU to run on; -1 (default) is the CPU")
+        subparser.add_argument("--inference-precision", choices=PRECISIONS, default="float32", help=(
+            "the model's inference_precision: bfloat16 runs a bfloat16 copy of the encoder"))
+        subparser.add_argument("--input-format", choices=INPUT_FORMATS, default="auto", help=(
+            "jsonl or text (a document per line); auto: by extension, .jsonl/.json or .txt"))
+        subparser.set_defaults(func=extract_from_args)
+        return subparser
+
+
+def extract_from_args(args: argparse.Namespace) -> None:
+    if args.batch_size < 1:
+        raise SystemExit(f"sinet-extract: --batch-size must be at least 1, got {args.batch_size}")
+    predictor = load_predictor(args.archive_file, args.cuda_device, args.inference_precision)
+    summary = extract_file(predictor, args.input_file, args.output_file, args.input_format,
+                           args.batch_size, args.resume)
+    print(f"{summary.lines} lines, {summary.sentences} sentences, {summary.failures} failed -> {args.output_file}")
+    if summary.failures:
+        logger.error("%d input line(s) could not be predicted; their error records are in %s",
+                     summary.failures, args.output_file)
+        raise SystemExit(1)
