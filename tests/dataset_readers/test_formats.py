@@ -1,17 +1,14 @@
 """Reading, validating and writing the SpERT- and DyGIE-style formats."""
 import json
 import logging
-import os
-from pathlib import Path
 
 import pytest
 
 from sinet_allen.dataset_readers.formats import (Entity, FormatError, Relation, Sentence,
                                                  detect_format, load_types, read_sentences,
                                                  write_dygie, write_spert)
+from conftest import FIXTURE_DATA as FIXTURES, require_real_data
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests/fixtures/data"
 TYPES = FIXTURES / "spert/types.json"
 SPLITS = ("train", "dev", "test")
 REAL_FILES = ("scierc/types.json", "scierc/test.json", "scierc_dygie/test.jsonl")
@@ -39,15 +36,6 @@ def write_lines(path, docs):
 
 def read(path, **kwargs):
     return list(read_sentences(path, **kwargs))
-
-
-def real_data_dir():
-    """$SINET_DATA_DIR if it holds the data, else <repo>/../shared/data; None when neither does."""
-    # The plugin sets SINET_DATA_DIR to "data" when unset, so that value alone proves nothing.
-    for candidate in (os.environ.get("SINET_DATA_DIR"), REPO.parent / "shared/data"):
-        if candidate and all((Path(candidate) / name).is_file() for name in REAL_FILES):
-            return Path(candidate)
-    return None
 
 
 # ----------------------------------------------------------------------------- types and detection
@@ -421,11 +409,7 @@ def test_failed_write_leaves_no_partial_file(tmp_path):
 
 @pytest.fixture(scope="module")
 def data_dir():
-    found = real_data_dir()
-    if found is None:
-        pytest.skip("real data not found: set SINET_DATA_DIR to a folder holding "
-                    f"{', '.join(REAL_FILES)} (e.g. ../shared/data)")
-    return found
+    return require_real_data(*REAL_FILES)
 
 
 def test_real_scierc_spert_and_dygie_agree(data_dir):

@@ -1,17 +1,14 @@
 """scripts/convert_format.py: round trips on the fixtures and the real data, counts, errors."""
 import importlib.util
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from sinet_allen.dataset_readers.formats import load_types, read_sentences
+from conftest import FIXTURE_DATA as FIXTURES, REPO, require_real_data
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests/fixtures/data"
 TYPES = FIXTURES / "spert/types.json"
 SCRIPT = REPO / "scripts/convert_format.py"
 
@@ -87,7 +84,7 @@ def test_invalid_input_fails_cleanly_or_is_skipped(tmp_path, capsys):
 def test_runs_as_a_command_from_the_repo_root(tmp_path):
     out = tmp_path / "dev.jsonl"
     result = subprocess.run([sys.executable, "scripts/convert_format.py",
-                             "tests/fixtures/data/spert/dev.json", str(out)],
+                             str(FIXTURES / "spert/dev.json"), str(out)],
                             cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "wrote 4 sentences" in result.stdout
@@ -95,11 +92,7 @@ def test_runs_as_a_command_from_the_repo_root(tmp_path):
 
 
 def real_dygie_test():
-    for root in (os.environ.get("SINET_DATA_DIR"), REPO.parent / "shared/data"):
-        if root and (Path(root) / "scierc_dygie/test.jsonl").is_file():
-            return Path(root) / "scierc_dygie/test.jsonl"
-    pytest.skip("real data not found: set SINET_DATA_DIR to a folder holding "
-                "scierc_dygie/test.jsonl (e.g. ../shared/data)")
+    return require_real_data("scierc_dygie/test.jsonl") / "scierc_dygie/test.jsonl"
 
 
 def test_real_scierc_dygie_round_trip(tmp_path):
