@@ -362,8 +362,8 @@ def test_round_trips_preserve_everything(tmp_path, split):
     dygie = read(FIXTURES / f"dygie/{split}.jsonl")
     write_spert(dygie, tmp_path / "c.json")
     write_dygie(read(tmp_path / "c.json"), tmp_path / "d.jsonl")
-    assert [json.loads(line)["ner"] for line in open(tmp_path / "d.jsonl")] == \
-        [json.loads(line)["ner"] for line in open(FIXTURES / f"dygie/{split}.jsonl")]
+    assert [json.loads(line)["ner"] for line in (tmp_path / "d.jsonl").read_text().splitlines()] == \
+        [json.loads(line)["ner"] for line in (FIXTURES / f"dygie/{split}.jsonl").read_text().splitlines()]
     again = read(tmp_path / "d.jsonl")
     assert [(s.tokens, s.entities, s.relations, s.doc_key, s.sentence_index) for s in again] == \
         [(s.tokens, s.entities, s.relations, s.doc_key, s.sentence_index) for s in dygie]
@@ -378,12 +378,12 @@ def test_write_dygie_groups_documents_and_uses_inclusive_document_offsets(tmp_pa
         Sentence(["g"], [], [], "x"),
     ]
     write_dygie(sentences, tmp_path / "out.jsonl")
-    docs = [json.loads(line) for line in open(tmp_path / "out.jsonl")]
+    docs = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [d["doc_key"] for d in docs] == ["D", "sentence-2", "sentence-3"]
     assert docs[0]["ner"] == [[[0, 1, "Task"]], [[2, 2, "Task"], [3, 4, "Method"]]]
     assert docs[0]["relations"] == [[], [[3, 4, 2, 2, "Used-for"]]]
     write_spert(sentences, tmp_path / "out.json")
-    records = json.load(open(tmp_path / "out.json"))
+    records = json.loads((tmp_path / "out.json").read_text())
     assert [r.get("orig_id") for r in records] == ["D", "D", None, None]
     assert "orig_id" not in records[2]
 
