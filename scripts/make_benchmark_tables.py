@@ -219,17 +219,18 @@ def make_train() -> str:
                   "wall time"], rows)
 
 
-def ablation(file_name: str, with_curves: bool) -> Callable[[], str]:
-    names = {"base": "Base", "base_tap": "Base+TAP", "base_tap_ctam_ner": "Base+TAP+CTAM_NER",
-             "base_tap_ctam_re": "Base+TAP+CTAM_RE", "sinet_scierc": "SINET"}
+ABLATION_NAMES = {"base": "Base", "base_tap": "Base+TAP", "base_tap_ctam_ner": "Base+TAP+CTAM_NER",
+                  "base_tap_ctam_re": "Base+TAP+CTAM_RE", "sinet_scierc": "SINET"}
 
-    def render() -> str:
-        curves = dev_curves() if with_curves else {}
-        return table(["config", "Ent", "Rel", "Rel+", "runs"] + (["dev Rel+ per epoch, seed 1"] if with_curves else []),
-                     ([names[row["config"]], *(row[f"{task}_mean"] for task in TASKS), row["runs"]]
-                      + ([curves[(f"ablation_cpu/{row['config']}", "1")]] if with_curves else [])
-                      for row in read_csv(BENCHMARKS / file_name)))
-    return render
+
+def ablation(file_name: str, with_curves: bool) -> str:
+    curves = dev_curves()
+    header = ["config", "Ent", "Rel", "Rel+", "runs"] + (["dev Rel+ per epoch, seed 1"] if with_curves else [])
+    rows = []
+    for row in read_csv(BENCHMARKS / file_name):
+        cells = [ABLATION_NAMES[row["config"]], *(row[f"{task}_mean"] for task in TASKS), row["runs"]]
+        rows.append(cells + ([curves[(f"ablation_cpu/{row['config']}", "1")]] if with_curves else []))
+    return table(header, rows)
 
 
 def significance() -> str:
@@ -273,7 +274,8 @@ def training_throughput() -> str:
         speed = report["sentences_per_second"]
         rows.append([f"`{report['config']}`", f"{speed:.1f}", f"{speed / authors:.2f}×",
                      f"{report['memory']['rss_growth_mb']:.0f} MB", f"`benchmarks/{name}`"])
-    rows.append(["authors' code, same settings", f"{authors}", "1.00×", "", "`benchmarks/runs/authors_code_scierc_minilm.json`"])
+    rows.append(["authors' code, same settings", f"{authors}", "1.00×", "",
+                 "`benchmarks/runs/authors_code_scierc_minilm.json`"])
     return table(["config", "sentences/s", "vs the authors' code", "peak memory growth", "file"], rows)
 
 
@@ -288,8 +290,8 @@ TABLES: Dict[str, Callable[[], str]] = {
     "flat-decoding": flat_decoding,
     "flat-per-seed": flat_per_seed,
     "make-train": make_train,
-    "ablation": ablation("ablation_cpu.csv", with_curves=True),
-    "ablation-eps1e-8": ablation("ablation_cpu_eps1e-8.csv", with_curves=False),
+    "ablation": lambda: ablation("ablation_cpu.csv", with_curves=True),
+    "ablation-eps1e-8": lambda: ablation("ablation_cpu_eps1e-8.csv", with_curves=False),
     "significance": significance,
     "inference": inference,
     "long-sentence": long_sentence,
