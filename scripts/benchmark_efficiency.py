@@ -49,7 +49,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # a checkout without pip install
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # a checkout without pip install
 import sinet_allen  # noqa: E402,F401  (registers the model and reader for load_archive)
 from sinet_allen.files import write_json_atomically  # noqa: E402
 from sinet_allen.metrics.joint_ie_f1 import JointIEF1  # noqa: E402
@@ -125,6 +126,19 @@ def machine_info(device: torch.device) -> Dict[str, Any]:
         "torch": torch.__version__,
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
     }
+
+
+def shareable_path(path: Path) -> str:
+    """`path` as any checkout can read it: `<data>/...` under $SINET_DATA_DIR, relative to the
+    repository inside it, else `<elsewhere>/` and the file name: a benchmark file names no
+    directory of the machine that wrote it."""
+    path = path.resolve()
+    data_root = Path(os.environ.get("SINET_DATA_DIR", "data")).resolve()
+    if path.is_relative_to(data_root):
+        return f"<data>/{path.relative_to(data_root).as_posix()}"
+    if path.is_relative_to(REPO):
+        return path.relative_to(REPO).as_posix()
+    return f"<elsewhere>/{path.name}"
 
 
 def report_header(script: str, argv: List[str], machine: Dict[str, Any]) -> Dict[str, Any]:
@@ -353,8 +367,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     machine = [run.pop("machine") for run in runs][0]
     report = {
         **report_header(__file__, argv, machine),
-        "archive": str(args.archive.resolve()),
-        "data_file": str(args.data_file.resolve()),
+        "archive": shareable_path(args.archive),
+        "data_file": shareable_path(args.data_file),
         "sentences": runs[0]["sentences"],
         "batching": "sorted by length in wordpieces (ties in file order), consecutive batches",
         "runs": runs,

@@ -25,7 +25,8 @@ from typing import List, Optional
 import torch
 
 # The script's folder is on sys.path: the shared helpers and the plugin's registrations.
-from benchmark_efficiency import BenchmarkError, PeakMemory, machine_info, report_header, synchronize
+from benchmark_efficiency import (BenchmarkError, PeakMemory, machine_info, report_header,
+                                  shareable_path, synchronize)
 from allennlp.commands.train import TrainModel
 from allennlp.common import Params
 from allennlp.common.util import prepare_environment
@@ -96,7 +97,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     sentences = sum(count for _, count in clock.marks[1:])
     report = {
         **report_header(__file__, argv, machine_info(trainer.cuda_device)),
-        "config": str(args.config.resolve()),
+        "config": shareable_path(args.config),
         "overrides": overrides,
         "epochs": args.epochs,
         "batches": len(clock.marks),

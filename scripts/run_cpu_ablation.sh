@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Table 4 ablation on SciERC dev on a CPU: the offline MiniLM encoder, the CPU config's learning
-# rate, few epochs, one seed (benchmarks/ablation_cpu.md). Usage: scripts/run_cpu_ablation.sh [EPOCHS] [SEEDS...]
+# rate, few epochs, one seed (docs/benchmarks.md, "Ablation"). Usage: scripts/run_cpu_ablation.sh [EPOCHS] [SEEDS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${1:-4}

@@ -20,7 +20,26 @@ class ResamplingDataLoader(MultiProcessDataLoader):
     With `seed`, every epoch starts from random states (python, numpy, torch) that depend only on
     the seed and the epoch. `allennlp train --recover` re-reads the finished epochs without training
     (dropout) or validating (the bucket sampler draws from `random`) on them, so without this a
-    resumed run would drift away from an uninterrupted one."""
+    resumed run would drift away from an uninterrupted one.
+
+    Registered as a `DataLoader` with name "resampling".
+
+    # Parameters
+
+    reader : `DatasetReader`
+        Given by `allennlp train`: the config's dataset reader, which draws the negative samples.
+    data_path : `DatasetReaderInput`
+        Given by `allennlp train`: the data file to read every epoch.
+    max_instances_in_memory : `int`, optional (default = `1_000_000`)
+        Instances read ahead at a time; any value keeps the loader lazy, so the file is read again
+        every epoch. Larger than the data set, it sorts the whole epoch into buckets at once.
+    seed : `int`, optional (default = `None`)
+        Seeds python, numpy and torch at the start of every epoch from this seed and the epoch's
+        number; `None` leaves the random states alone. The configs pass `SINET_SEED`.
+    **kwargs
+        Everything else `MultiProcessDataLoader` takes (`batch_sampler`, `batch_size`, `shuffle`,
+        `batches_per_epoch`, `num_workers`, ...).
+    """
 
     def __init__(
         self,

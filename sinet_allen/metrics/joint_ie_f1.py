@@ -100,7 +100,18 @@ class JointIEF1(Metric):
     """Ent / Rel / Rel+ micro and macro P/R/F1 over sentences.
 
     Call with one predicted and one (complete) gold `SentenceTriples` per sentence. Duplicates
-    count once per sentence; `symmetric_relations` are compared as unordered pairs.
+    count once per sentence; `symmetric_relations` are compared as unordered pairs. In distributed
+    training the counts of all workers are summed before the figures are computed.
+
+    Registered as a `Metric` with name "joint_ie_f1".
+
+    # Parameters
+
+    symmetric_relations : `Iterable[str]`, optional (default = `()`)
+        Relation types whose head and tail may be given in either order; the model passes the
+        data set's `symmetric_relations`.
+    per_type : `bool`, optional (default = `False`)
+        Also report P/R/F1 per entity and relation type (`ent_f1_<Type>`, `rel_strict_f1_<Type>`, ...).
     """
 
     supports_distributed = True

@@ -19,7 +19,30 @@ class FusedAdamW(Optimizer, torch.optim.AdamW):
     the fused kernel with the learning rate scaled by that factor, eps divided as said and the weight
     decay divided by the factor (the decay stays `lr * weight_decay`, as in BERT's optimizer).
     BERT's optimizer and `transformers.AdamW` default to eps 1e-6, which the configs set; the
-    default here is PyTorch's 1e-8."""
+    default here is PyTorch's 1e-8.
+
+    Registered as an `Optimizer` with name "fused_adamw".
+
+    # Parameters
+
+    model_parameters : `List[Tuple[str, torch.nn.Parameter]]`
+        Given by the trainer: the model's named parameters.
+    parameter_groups : `List[Tuple[List[str], Dict[str, Any]]]`, optional (default = `None`)
+        AllenNLP's parameter groups: regexes over parameter names and the settings that differ for
+        them (e.g. `{"weight_decay": 0}` for biases and LayerNorm weights).
+    lr : `float`, optional (default = `1e-3`)
+        The learning rate.
+    betas : `Tuple[float, float]`, optional (default = `(0.9, 0.999)`)
+        The decay rates of the first and second moment estimates.
+    eps : `float`, optional (default = `1e-8`)
+        Added to the square root of the second moment; with `bias_correction: false` exactly as BERT's
+        optimizer adds it.
+    weight_decay : `float`, optional (default = `0.01`)
+        Decoupled weight decay: every step takes `lr * weight_decay` of each weight away.
+    bias_correction : `bool`, optional (default = `True`)
+        Adam's bias correction of the moment estimates; `false` gives BERT's (and the SINET
+        authors') update.
+    """
 
     def __init__(
         self,

@@ -41,7 +41,15 @@ class ReuseFreedMemory(TrainerCallback):
     pages again: about 6% of a CPU training step with MiniLM and batch size 4. Keeping freed
     memory in the process's heap lets the next step reuse it. The process then holds on to its
     peak memory until training ends, when glibc's defaults come back. No effect on GPUs, or where
-    the C library is not glibc."""
+    the C library is not glibc.
+
+    Registered as a `TrainerCallback` with name "reuse_freed_memory".
+
+    # Parameters
+
+    serialization_dir : `str`
+        Given by the trainer: the run's output folder (unused; every callback receives it).
+    """
 
     def __init__(self, serialization_dir: str) -> None:
         super().__init__(serialization_dir)

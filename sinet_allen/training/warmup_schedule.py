@@ -6,7 +6,24 @@ from allennlp.training.learning_rate_schedulers import LearningRateScheduler, Po
 @LearningRateScheduler.register("linear_warmup_fraction")
 class LinearWarmupFraction(PolynomialDecay):
     """AllenNLP's `linear_with_warmup` takes a step count, which depends on the data set size;
-    this takes the fraction of all steps (default 10%) instead, so one config fits every data set."""
+    this takes the fraction of all steps (default 10%) instead, so one config fits every data set.
+
+    Registered as a `LearningRateScheduler` with name "linear_warmup_fraction".
+
+    # Parameters
+
+    optimizer : `torch.optim.Optimizer`
+        Given by the trainer.
+    num_epochs : `int`
+        Given by the trainer: the number of training epochs.
+    num_steps_per_epoch : `int`
+        Given by the trainer: the optimizer steps per epoch.
+    warmup_fraction : `float`, optional (default = `0.1`)
+        The share of all steps over which the learning rate rises linearly from zero; it then falls
+        linearly to zero at the end of training.
+    last_epoch : `int`, optional (default = `-1`)
+        The last finished epoch, as AllenNLP's schedulers take it; -1 starts afresh.
+    """
 
     def __init__(
         self,

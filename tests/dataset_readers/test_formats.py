@@ -1,17 +1,14 @@
 """Reading, validating and writing the SpERT- and DyGIE-style formats."""
 import json
 import logging
-import os
-from pathlib import Path
 
 import pytest
 
 from sinet_allen.dataset_readers.formats import (Entity, FormatError, Relation, Sentence,
                                                  detect_format, load_types, read_sentences,
                                                  write_dygie, write_spert)
+from conftest import FIXTURE_DATA as FIXTURES, require_real_data
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests/fixtures/data"
 TYPES = FIXTURES / "spert/types.json"
 SPLITS = ("train", "dev", "test")
 REAL_FILES = ("scierc/types.json", "scierc/test.json", "scierc_dygie/test.jsonl")
@@ -39,15 +36,6 @@ def write_lines(path, docs):
 
 def read(path, **kwargs):
     return list(read_sentences(path, **kwargs))
-
-
-def real_data_dir():
-    """$SINET_DATA_DIR if it holds the data, else <repo>/../shared/data; None when neither does."""
-    # The plugin sets SINET_DATA_DIR to "data" when unset, so that value alone proves nothing.
-    for candidate in (os.environ.get("SINET_DATA_DIR"), REPO.parent / "shared/data"):
-        if candidate and all((Path(candidate) / name).is_file() for name in REAL_FILES):
-            return Path(candidate)
-    return None
 
 
 # ----------------------------------------------------------------------------- types and detection
@@ -374,8 +362,8 @@ def test_round_trips_preserve_everything(tmp_path, split):
     dygie = read(FIXTURES / f"dygie/{split}.jsonl")
     write_spert(dygie, tmp_path / "c.json")
     write_dygie(read(tmp_path / "c.json"), tmp_path / "d.jsonl")
-    assert [json.loads(line)["ner"] for line in open(tmp_path / "d.jsonl")] == \
-        [json.loads(line)["ner"] for line in open(FIXTURES / f"dygie/{split}.jsonl")]
+    assert [json.loads(line)["ner"] for line in (tmp_path / "d.jsonl").read_text().splitlines()] == \
+        [json.loads(line)["ner"] for line in (FIXTURES / f"dygie/{split}.jsonl").read_text().splitlines()]
     again = read(tmp_path / "d.jsonl")
     assert [(s.tokens, s.entities, s.relations, s.doc_key, s.sentence_index) for s in again] == \
         [(s.tokens, s.entities, s.relations, s.doc_key, s.sentence_index) for s in dygie]
@@ -390,12 +378,12 @@ def test_write_dygie_groups_documents_and_uses_inclusive_document_offsets(tmp_pa
         Sentence(["g"], [], [], "x"),
     ]
     write_dygie(sentences, tmp_path / "out.jsonl")
-    docs = [json.loads(line) for line in open(tmp_path / "out.jsonl")]
+    docs = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [d["doc_key"] for d in docs] == ["D", "sentence-2", "sentence-3"]
     assert docs[0]["ner"] == [[[0, 1, "Task"]], [[2, 2, "Task"], [3, 4, "Method"]]]
     assert docs[0]["relations"] == [[], [[3, 4, 2, 2, "Used-for"]]]
     write_spert(sentences, tmp_path / "out.json")
-    records = json.load(open(tmp_path / "out.json"))
+    records = json.loads((tmp_path / "out.json").read_text())
     assert [r.get("orig_id") for r in records] == ["D", "D", None, None]
     assert "orig_id" not in records[2]
 
@@ -421,11 +409,7 @@ def test_failed_write_leaves_no_partial_file(tmp_path):
 
 @pytest.fixture(scope="module")
 def data_dir():
-    found = real_data_dir()
-    if found is None:
-        pytest.skip("real data not found: set SINET_DATA_DIR to a folder holding "
-                    f"{', '.join(REAL_FILES)} (e.g. ../shared/data)")
-    return found
+    return require_real_data(*REAL_FILES)
 
 
 def test_real_scierc_spert_and_dygie_agree(data_dir):

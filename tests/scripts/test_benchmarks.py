@@ -49,6 +49,7 @@ def test_efficiency(fixture_archive, tmp_path):
     assert report["machine"]["device"] == "cpu" and report["machine"]["torch_threads"] == 1
     assert report["differing_sentences"] == {"float32": 0, "bfloat16": 0}
     assert report["sentences"] == 6
+    assert report["data_file"] == "<elsewhere>/six.json"  # no directory of this machine
     assert [(entry["precision"], entry["batch_size"], entry["batches"]) for entry in report["runs"]] == [
         ("float32", 1, 6), ("float32", 3, 2), ("bfloat16", 1, 6), ("bfloat16", 3, 2)]
     f1_figures = [figures["f1"] for figures in report["runs"]]
@@ -119,6 +120,15 @@ def test_training(tmp_path):
     assert report["sentences_per_second"] > 0 and len(report["epoch_seconds"]) == 2
     assert report["memory"]["rss_growth_mb"] >= 0
     assert "validation not run" in report["timed"]
+    assert report["config"] == "tests/fixtures/sinet_fixture.jsonnet"
+
+
+def test_shareable_path_names_no_directory_of_the_machine(tmp_path, monkeypatch):
+    monkeypatch.setenv("SINET_DATA_DIR", str(tmp_path / "data"))
+    assert efficiency.shareable_path(tmp_path / "data" / "scierc" / "test.json") == "<data>/scierc/test.json"
+    assert efficiency.shareable_path(FIXTURE_CONFIG) == "tests/fixtures/sinet_fixture.jsonnet"
+    assert efficiency.shareable_path(REPO / "runs" / ".." / "runs" / "model.tar.gz") == "runs/model.tar.gz"
+    assert efficiency.shareable_path(tmp_path / "model.tar.gz") == "<elsewhere>/model.tar.gz"
 
 
 def test_training_missing_config(tmp_path, capsys):

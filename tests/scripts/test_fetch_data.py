@@ -3,8 +3,7 @@ import importlib.util
 import tarfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests/fixtures/data"
+from conftest import FIXTURE_DATA as FIXTURES, REPO
 
 
 def load_script():

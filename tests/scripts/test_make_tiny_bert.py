@@ -2,12 +2,10 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from transformers import AutoModel, AutoTokenizer
 
-REPO = Path(__file__).resolve().parents[2]
-TINY = REPO / "tests/fixtures/tiny_bert"
+from conftest import FIXTURE_DATA, REPO, TINY_BERT as TINY
 
 
 def test_loads_offline_and_is_small():
@@ -24,7 +22,7 @@ def test_loads_offline_and_is_small():
 def test_fixture_words_tokenize_without_unknowns_and_case_is_kept():
     tokenizer = AutoTokenizer.from_pretrained(TINY, local_files_only=True)
     for split in ("train", "dev", "test"):
-        for record in json.loads((REPO / f"tests/fixtures/data/spert/{split}.json").read_text()):
+        for record in json.loads((FIXTURE_DATA / f"spert/{split}.json").read_text()):
             assert tokenizer.unk_token not in tokenizer.tokenize(" ".join(record["tokens"]))
     assert tokenizer.tokenize("BLEU bleu") == ["BLEU", "b", "##l", "##e", "##u"]
     assert tokenizer.tokenize("part-of-speech") == ["part", "-", "of", "-", "speech"]

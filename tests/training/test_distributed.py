@@ -1,5 +1,5 @@
 """Distributed training: the env-var `distributed` block of every config, two CPU workers (gloo)
-through `allennlp train` checked against a single-process `allennlp evaluate`, the README's
+through `allennlp train` checked against a single-process `allennlp evaluate`, the documented
 multi-node command, and the reader's sharding and per-worker negative samples."""
 import inspect
 import json
@@ -18,7 +18,7 @@ from allennlp.training import GradientDescentTrainer
 from conftest import FIXTURE_CONFIG, FIXTURE_DATA, REPO, TINY_BERT
 from sinet_allen.dataset_readers.joint_ie import JointIEReader
 
-# The README's multi-node command (section "Scaling"); the test runs this very line.
+# The multi-node command of docs/scaling.md; the test runs this very line.
 MULTI_NODE_COMMAND = (
     "SINET_CUDA_DEVICES={devices} SINET_NUM_NODES={num_nodes} SINET_MASTER_ADDRESS={address} "
     "SINET_MASTER_PORT={port} allennlp train {config} -s {run_dir} --node-rank {node_rank}"
@@ -63,7 +63,7 @@ def test_every_config_takes_devices_from_the_environment(config, monkeypatch):
 
 
 def test_amp_and_gradient_accumulation_overrides_keep_the_trainer(monkeypatch):
-    # The README's form: dotted keys. A nested {"trainer": {...}} would replace the whole trainer.
+    # The documented form: dotted keys. A nested {"trainer": {...}} would replace the whole trainer.
     config = "training_config/sinet_ace05_albert.jsonnet"
     overrides = '{"trainer.use_amp": true, "trainer.num_gradient_accumulation_steps": 4}'
     trainer = load_config(config, monkeypatch, overrides)["trainer"]
@@ -73,16 +73,15 @@ def test_amp_and_gradient_accumulation_overrides_keep_the_trainer(monkeypatch):
     assert "use_amp" in parameters and "num_gradient_accumulation_steps" in parameters
 
 
-def test_readme_multi_node_command_is_the_tested_one():
-    readme = (REPO / "README.md").read_text()
-    lines = [line.strip() for line in readme.splitlines() if line.startswith("SINET_") and "--node-rank" in line]
-    if not lines:
-        pytest.skip("README.md has no multi-node command yet (section 'Scaling')")
+def test_documented_multi_node_command_is_the_tested_one():
+    scaling = (REPO / "docs" / "scaling.md").read_text()
+    lines = [line.strip() for line in scaling.splitlines() if line.startswith("SINET_") and "--node-rank" in line]
+    assert lines, "docs/scaling.md shows no multi-node command"
     pattern = re.escape(MULTI_NODE_COMMAND)
     for name in ("devices", "num_nodes", "address", "port", "config", "run_dir", "node_rank"):
         pattern = pattern.replace(re.escape("{" + name + "}"), r"\S+")
     for line in lines:
-        assert re.fullmatch(pattern, line), f"README command differs from the tested one: {line}"
+        assert re.fullmatch(pattern, line), f"docs/scaling.md's command differs from the tested one: {line}"
 
 
 # --- the reader in a (mocked) distributed context --------------------------------------------

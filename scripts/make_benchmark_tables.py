@@ -1,0 +1,329 @@
+#!/usr/bin/env python
+"""Regenerates the tables of docs/benchmarks.md from the measured outputs under benchmarks/.
+
+    python scripts/make_benchmark_tables.py           # rewrite the tables in docs/benchmarks.md
+    python scripts/make_benchmark_tables.py --check   # exit 1 if a table differs from its data
+
+Each table sits between `<!-- table: NAME -->` and `<!-- end table -->`; everything outside those
+markers is prose and stays as written. The data are the runner's CSV tables (`allennlp
+sinet-experiment`), the JSON files of the benchmark scripts and of `allennlp sinet-significance`,
+and, under benchmarks/runs/, the per-run figures of the lab notebook with their dates, machine and
+commands. No figure is typed into the page: change the data, then rerun this script.
+"""
+import argparse
+import csv
+import json
+import re
+import statistics
+import sys
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Sequence
+
+REPO = Path(__file__).resolve().parents[1]
+BENCHMARKS = REPO / "benchmarks"
+RUNS = BENCHMARKS / "runs"
+PAGE = REPO / "docs" / "benchmarks.md"
+BLOCK = re.compile(r"(<!-- table: (?P<name>[\w-]+) -->\n).*?(<!-- end table -->)", re.S)
+TASKS = ("ent_f1", "rel_f1", "rel_strict_f1")
+SEED_ORDER = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "13")
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def read_csv(path: Path) -> List[Dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as file:
+        return list(csv.DictReader(file))
+
+
+def read_json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def runner_row(file_name: str) -> Dict[str, str]:
+    """The single config row of a runner table (benchmarks/<name>.csv)."""
+    (row,) = read_csv(BENCHMARKS / file_name)
+    return row
+
+
+def runs(recipe: str, model: str, decoding: str = "overlapping") -> Dict[str, Dict[str, str]]:
+    """Per seed, the SciERC test figures of one recipe's best or final models."""
+    return {row["seed"]: row for row in read_csv(RUNS / "scierc_minilm_runs.csv")
+            if (row["recipe"], row["model"], row["decoding"]) == (recipe, model, decoding)}
+
+
+# --- formatting ---------------------------------------------------------------------------------
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def triple(row: Dict[str, str]) -> str:
+    return " / ".join(row[task] for task in TASKS)
+
+
+def mean_std(values: Sequence[float]) -> str:
+    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+
+
+def mean_std_triple(rows: Iterable[Dict[str, str]]) -> str:
+    rows = list(rows)
+    return " / ".join(mean_std([float(row[task]) for row in rows]) for task in TASKS)
+
+
+def runner_cells(row: Dict[str, str]) -> List[str]:
+    return [f"{row[task + '_mean']} ± {row[task + '_std']}" for task in TASKS]
+
+
+def minutes_range(rows: Iterable[Dict[str, str]]) -> str:
+    times = [float(row["training_minutes"]) for row in rows if row["training_minutes"]]
+    return f"{min(times):.1f} - {max(times):.1f} min"
+
+
+def ordered(by_seed: Dict[str, Dict[str, str]]) -> List[Dict[str, str]]:
+    return [by_seed[seed] for seed in SEED_ORDER if seed in by_seed]
+
+
+# --- the tables ---------------------------------------------------------------------------------
+
+def authors_code() -> Dict:
+    return read_json(RUNS / "authors_code_scierc_minilm.json")
+
+
+def scierc_summary() -> str:
+    authors = authors_code()
+    rows = [["authors' code, final model, one run (target)", *(f"{authors['test'][t]:.2f}" for t in TASKS),
+             f"{authors['training_minutes']} min"]]
+    for recipe, label in (("eps1e-6", "sinet_allen"), ("eps1e-8", "sinet_allen, AdamW eps 1e-8 (until session 7)")):
+        tables = read_json(RUNS / "scierc_minilm_recipes.json")["recipes"][recipe]["runner_tables"]
+        final = runner_row(tables["final"])
+        rows.append([f"{label}, final model, mean ± std of {final['runs']} seeds", *runner_cells(final),
+                     minutes_range(runs(recipe, "final").values())])
+        best = runner_row(tables["best"])
+        rows.append([f"{label}, best dev Rel+ model (the config's selection), {best['runs']} seeds",
+                     *runner_cells(best), ""])
+    final = ordered(runs("eps1e-6", "final"))
+    gaps = []
+    for task in TASKS:
+        values = [float(row[task]) for row in final]
+        error = statistics.stdev(values) / len(values) ** 0.5
+        gaps.append(f"{statistics.mean(values) - authors['test'][task]:+.2f} (± {error:.2f})")
+    rows.append(["sinet_allen final models − authors' code (standard error of our mean)", *gaps, ""])
+    return table(["SciERC test, F1 %", "Ent", "Rel", "Rel+", "training time (15 epochs, dev evaluation included)"],
+                 rows)
+
+
+def seeds_eps1e_6() -> str:
+    best, final = runs("eps1e-6", "best"), runs("eps1e-6", "final")
+    other_final = runs("eps1e-8", "final")
+    return table(["seed", "best dev Rel+ model: Ent / Rel / Rel+", "best epoch (of 0-14)",
+                  "final model: Ent / Rel / Rel+", "training wall time", "final Rel+ with eps 1e-8, same seed"],
+                 ([seed, triple(best[seed]), best[seed]["best_epoch"], triple(final[seed]),
+                   f"{final[seed]['training_minutes']} min", other_final[seed]["rel_strict_f1"]]
+                  for seed in SEED_ORDER))
+
+
+def seeds_eps1e_8() -> str:
+    best, final = runs("eps1e-8", "best"), runs("eps1e-8", "final")
+    return table(["seed", "best dev Rel+ model: Ent / Rel / Rel+", "best epoch (of 0-14)",
+                  "final model: Ent / Rel / Rel+", "training wall time"],
+                 ([seed, triple(best[seed]), best[seed]["best_epoch"], triple(final[seed]),
+                   f"{final[seed]['training_minutes']} min"] for seed in SEED_ORDER))
+
+
+def plain_dropout() -> str:
+    best, final = runs("plain_dropout", "best"), runs("plain_dropout", "final")
+    seeds = list(best)  # in the order of the runs
+    rows = [[seed, triple(best[seed]), triple(final[seed])] for seed in seeds]
+    rows.append([f"mean ± std, {len(seeds)} runs", mean_std_triple(best.values()), mean_std_triple(final.values())])
+    return table(["seed", "best dev Rel+ model: Ent / Rel / Rel+", "final model: Ent / Rel / Rel+"], rows)
+
+
+def bfloat16() -> str:
+    bf16, float32 = runs("bf16", "best"), runs("plain_dropout", "best")
+    rows = [[seed, triple(row), row["best_epoch"], f"{row['training_minutes']} min", triple(float32[seed])]
+            for seed, row in bf16.items()]
+    summary = runner_row("sinet_scierc_minilm_bf16_seeds.csv")
+    rows.append(["mean ± std", " / ".join(runner_cells(summary)), "", "",
+                 mean_std_triple(float32[seed] for seed in bf16)])
+    return table(["seed", "Ent / Rel / Rel+", "best epoch", "training wall time",
+                  "float32, same seed, also before FastDropout"], rows)
+
+
+def shuffled_batches() -> str:
+    best, final = runs("shuffle_eps1e-6", "best"), runs("shuffle_eps1e-6", "final")
+    bucketed = runs("eps1e-6", "final")
+    rows = [[seed, triple(best[seed]), best[seed]["best_epoch"], triple(final[seed]),
+             f"{final[seed]['training_minutes']} min", triple(bucketed[seed])] for seed in best]
+    rows.append(["mean ± std", mean_std_triple(best.values()), "", mean_std_triple(final.values()), "",
+                 mean_std_triple(bucketed[seed] for seed in best)])
+    return table(["seed", "best dev Rel+ model: Ent / Rel / Rel+", "best epoch", "final model: Ent / Rel / Rel+",
+                  "training wall time", "bucketed (eps 1e-6 runs), final model"], rows)
+
+
+def dev_curves() -> Dict[tuple, str]:
+    """Dev Rel+ per epoch (as printed, comma-separated) of the runs whose curve was recorded."""
+    return {(row["recipe"], row["seed"]): row["dev_rel_strict_f1_per_epoch"].replace(" ", ", ")
+            for row in read_csv(RUNS / "scierc_minilm_dev_curves.csv")}
+
+
+def single_runs() -> str:
+    rows = []
+    for (recipe, seed), curve in dev_curves().items():
+        if recipe.startswith("ablation_cpu/"):
+            continue
+        best, final = runs(recipe, "best")[seed], runs(recipe, "final").get(seed)
+        time = best["training_minutes"] or (final or {}).get("training_minutes")
+        rows.append([recipe, seed, best["best_epoch"], triple(best), triple(final) if final else "",
+                     f"{time} min" if time else "", curve])
+    return table(["recipe", "seed", "best epoch", "test, best dev model", "test, final model", "training",
+                  "dev Rel+ per epoch"], rows)
+
+
+def flat_decoding() -> str:
+    authors = authors_code()
+    kept, flat = ordered(runs("eps1e-6", "final")), ordered(runs("eps1e-6", "final", "flat"))
+    rows = [["authors' code, one run (target)", *(f"{authors['test'][t]:.2f}" for t in TASKS)],
+            ["test, overlaps kept (the paper's decoding, the default)",
+             *(mean_std([float(r[t]) for r in kept]) for t in TASKS)],
+            ["test, flat", *(mean_std([float(r[t]) for r in flat]) for t in TASKS)]]
+    differences = []
+    for task in TASKS:
+        gaps = [float(f[task]) - float(k[task]) for f, k in zip(flat, kept)]
+        differences.append(f"{statistics.mean(gaps):+.2f} ({sum(gap > 0 for gap in gaps)} of {len(gaps)})")
+    rows.append(["test, flat − kept, same run: mean (higher in)", *differences])
+    dev = read_json(RUNS / "scierc_minilm_flat_dev.json")
+    for key, label in (("overlapping", "dev, overlaps kept"), ("flat", "dev, flat")):
+        rows.append([label, *(f"{dev[key][t][0]:.2f} ± {dev[key][t][1]:.2f}" for t in TASKS)])
+    rows.append(["dev, flat − kept, same run: mean (higher in)",
+                 *(f"{dev['flat_minus_overlapping'][t][0]:+.2f} ({dev['flat_minus_overlapping'][t][1]} of "
+                   f"{dev['runs']})" for t in TASKS)])
+    return table([f"final models, {len(kept)} runs", "Ent", "Rel", "Rel+"], rows)
+
+
+def flat_per_seed() -> str:
+    flat = runs("eps1e-6", "final", "flat")
+    return table(["seed", "test, flat: Ent / Rel / Rel+"], ([seed, triple(flat[seed])] for seed in SEED_ORDER))
+
+
+def make_train() -> str:
+    def prf(row, task):
+        return " / ".join(row[f"{task}_{part}"] for part in ("precision", "recall", "f1"))
+
+    rows = [[f"{row['date']} ({row['session']})" + (f", {row['note']}" if row["note"] else ""), row["adamw_eps"],
+             prf(row, "ent"), prf(row, "rel"), prf(row, "rel_strict"),
+             f"{int(row['wall_seconds']) // 60} min {int(row['wall_seconds']) % 60} s"]
+            for row in read_csv(RUNS / "make_train.csv")]
+    return table(["date (session)", "AdamW eps", "Ent (P / R / F1)", "Rel (P / R / F1)", "Rel+ (P / R / F1)",
+                  "wall time"], rows)
+
+
+ABLATION_NAMES = {"base": "Base", "base_tap": "Base+TAP", "base_tap_ctam_ner": "Base+TAP+CTAM_NER",
+                  "base_tap_ctam_re": "Base+TAP+CTAM_RE", "sinet_scierc": "SINET"}
+
+
+def ablation(file_name: str, with_curves: bool) -> str:
+    curves = dev_curves()
+    header = ["config", "Ent", "Rel", "Rel+", "runs"] + (["dev Rel+ per epoch, seed 1"] if with_curves else [])
+    rows = []
+    for row in read_csv(BENCHMARKS / file_name):
+        cells = [ABLATION_NAMES[row["config"]], *(row[f"{task}_mean"] for task in TASKS), row["runs"]]
+        rows.append(cells + ([curves[(f"ablation_cpu/{row['config']}", "1")]] if with_curves else []))
+    return table(header, rows)
+
+
+def significance() -> str:
+    rows = []
+    for path in sorted(BENCHMARKS.glob("significance_*.json")):
+        report = read_json(path)
+        system_a = report["system_a"].split("/")[-3]
+        rows.append([f"SINET vs {system_a}", *(f"{100 * report[t.removesuffix('_f1')]['delta']:+.2f} "
+                                               f"(p = {report[t.removesuffix('_f1')]['p_value']:.3f})"
+                                               for t in TASKS), f"`benchmarks/{path.name}`"])
+    return table(["paired bootstrap, dev", "Ent", "Rel", "Rel+", "file"], rows)
+
+
+def inference() -> str:
+    report = read_json(BENCHMARKS / "efficiency_cpu.json")
+    rows = [[run["precision"], str(run["batch_size"]), f"{run['prediction']['sentences_per_second']:.1f}",
+             f"{run['encoder']['sentences_per_second']:.1f}", f"{run['prediction_to_encoder_time']:.2f}",
+             f"{run['prediction']['rss_growth_mb']:.0f} MB",
+             " / ".join(f"{100 * run['f1'][task]:.2f}" for task in TASKS)] for run in report["runs"]]
+    authors = authors_code()["prediction"]
+    rows.append(["authors' code", "1 / 32", f"{authors['batch_1_sentences_per_second']} / "
+                 f"{authors['batch_32_sentences_per_second']}", "", "", f"{authors['batch_32_peak_memory_gb']} GB "
+                 "at batch 32", ""])
+    return table(["precision", "batch", "sentences/s", "encoder alone, sentences/s", "whole / encoder time",
+                  "peak memory growth", "test Ent / Rel / Rel+"], rows)
+
+
+def long_sentence() -> str:
+    probe = read_json(BENCHMARKS / "efficiency_cpu.json")["long_sentence"]
+    rows = [[mode, str(probe["words"]), str(probe[mode]["entities"]), str(probe[mode]["pairs_scored"]),
+             f"{probe[mode]['seconds']:.2f} s", f"{probe[mode]['rss_growth_mb']:.0f} MB"]
+            for mode in ("as_is", "all_spans_kept")]
+    return table(["model", "words", "entities kept", "pairs scored", "time", "peak memory growth"], rows)
+
+
+def training_throughput() -> str:
+    authors = authors_code()["training_sentences_per_second"]
+    rows = []
+    for name in ("training_cpu.json", "training_cpu_bf16.json"):
+        report = read_json(BENCHMARKS / name)
+        speed = report["sentences_per_second"]
+        rows.append([f"`{report['config']}`", f"{speed:.1f}", f"{speed / authors:.2f}×",
+                     f"{report['memory']['rss_growth_mb']:.0f} MB", f"`benchmarks/{name}`"])
+    rows.append(["authors' code, same settings", f"{authors}", "1.00×", "",
+                 "`benchmarks/runs/authors_code_scierc_minilm.json`"])
+    return table(["config", "sentences/s", "vs the authors' code", "peak memory growth", "file"], rows)
+
+
+TABLES: Dict[str, Callable[[], str]] = {
+    "scierc-summary": scierc_summary,
+    "seeds-eps1e-6": seeds_eps1e_6,
+    "seeds-eps1e-8": seeds_eps1e_8,
+    "plain-dropout": plain_dropout,
+    "bfloat16": bfloat16,
+    "shuffled-batches": shuffled_batches,
+    "single-runs": single_runs,
+    "flat-decoding": flat_decoding,
+    "flat-per-seed": flat_per_seed,
+    "make-train": make_train,
+    "ablation": lambda: ablation("ablation_cpu.csv", with_curves=True),
+    "ablation-eps1e-8": lambda: ablation("ablation_cpu_eps1e-8.csv", with_curves=False),
+    "significance": significance,
+    "inference": inference,
+    "long-sentence": long_sentence,
+    "training": training_throughput,
+}
+
+
+def render(page: str) -> str:
+    """The page with every table block regenerated; an unknown or missing block is an error."""
+    found = [match["name"] for match in BLOCK.finditer(page)]
+    unknown, missing = set(found) - set(TABLES), set(TABLES) - set(found)
+    if unknown or missing:
+        raise ValueError(f"{PAGE}: unknown table blocks {sorted(unknown)}, missing {sorted(missing)}")
+    return BLOCK.sub(lambda match: match[1] + TABLES[match["name"]]() + match[3], page)
+
+
+def main(argv: List[str] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 when a table is out of date")
+    args = parser.parse_args(argv)
+    page = PAGE.read_text(encoding="utf-8")
+    generated = render(page)
+    if args.check:
+        if generated != page:
+            print(f"{PAGE.relative_to(REPO)} is out of date: run python scripts/make_benchmark_tables.py",
+                  file=sys.stderr)
+            return 1
+        return 0
+    PAGE.write_text(generated, encoding="utf-8")
+    print(f"wrote {PAGE.relative_to(REPO)} ({len(TABLES)} tables)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""scripts/make_benchmark_tables.py: the committed benchmark page is exactly what its data give."""
+import importlib.util
+
+import pytest
+
+from conftest import REPO
+
+spec = importlib.util.spec_from_file_location("make_benchmark_tables", REPO / "scripts/make_benchmark_tables.py")
+tables = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(tables)
+
+
+def test_committed_page_equals_the_generated_tables():
+    page = tables.PAGE.read_text(encoding="utf-8")
+    assert tables.render(page) == page, "run: python scripts/make_benchmark_tables.py"
+
+
+def test_a_table_is_computed_from_its_data():
+    summary = tables.scierc_summary()
+    # The authors' single run and our twelve final models' mean, from their data files.
+    assert "| authors' code, final model, one run (target) | 63.13 | 38.28 | 28.01 | 27.5 min |" in summary
+    assert "| 63.23 ± 0.48 | 38.62 ± 1.10 | 27.69 ± 0.98 |" in summary
+    flat = tables.flat_decoding()
+    assert "| test, flat − kept, same run: mean (higher in) | +0.41 (12 of 12) |" in flat
+
+
+def test_check_reports_a_stale_page_and_rewriting_fixes_it(tmp_path, monkeypatch, capsys):
+    committed = tables.PAGE.read_text(encoding="utf-8")
+    stale = committed.replace("| 63.13 | 38.28 | 28.01 |", "| 1.00 | 2.00 | 3.00 |")
+    assert stale != committed
+    page = tmp_path / "benchmarks.md"
+    page.write_text(stale, encoding="utf-8")
+    monkeypatch.setattr(tables, "PAGE", page)
+    monkeypatch.setattr(tables, "REPO", tmp_path)
+    assert tables.main(["--check"]) == 1
+    assert "benchmarks.md is out of date" in capsys.readouterr().err
+    assert tables.main([]) == 0 and tables.main(["--check"]) == 0
+    assert page.read_text(encoding="utf-8") == committed
+
+
+def test_unknown_or_missing_blocks_are_errors():
+    with pytest.raises(ValueError, match=r"unknown table blocks \['nope'\], missing \["):
+        tables.render("<!-- table: nope -->\n<!-- end table -->\n")
