@@ -58,12 +58,18 @@ local devices = env('SINET_CUDA_DEVICES');
   test_data_path: $.data_dir + '/' + $.test_file,
   model: {
     type: 'sinet',
-    embedder: { token_embedders: { tokens: { type: 'pretrained_transformer', model_name: $.encoder } } },
+    embedder: { token_embedders: { tokens: {
+      type: 'pretrained_transformer',
+      model_name: $.encoder,
+      // The pooler (a dense layer over [CLS] for next-sentence prediction) is never read: not
+      // built, it leaves no parameter without gradient (distributed training needs none).
+      transformer_kwargs: { add_pooling_layer: false },
+    } } },
     task_projection: { type: 'linear' },
-    interactive_agent: { type: 'cls' },
+    interactive_agent: { type: 'cls_pooler' },
     interaction: $.ctam,
-    span_pooling: { type: 'max' },
-    context_pooling: { type: 'max' },
+    span_extractor: { type: 'range_max' },
+    context_extractor: { type: 'range_max' },
     width_embedding_dim: 100,
     dropout: 0.1,
     relation_threshold: 0.5,
@@ -113,9 +119,6 @@ local devices = env('SINET_CUDA_DEVICES');
       // AllenNLP 2.10 reads primary_*; it silently ignores unknown keys such as master_*.
       primary_address: env('SINET_MASTER_ADDRESS'),
       primary_port: std.parseInt(env('SINET_MASTER_PORT')),
-      // BERT's pooler never gets a gradient, nor does the relation classifier in a batch without
-      // candidate pairs; plain DDP would stop with "Expected to have finished reduction".
-      ddp_accelerator: { type: 'torch', find_unused_parameters: true },
     },
   }
 )

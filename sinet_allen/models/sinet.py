@@ -10,15 +10,16 @@ from allennlp.common import Lazy
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import TextFieldTensors, Vocabulary
 from allennlp.models import Model
-from allennlp.modules import TextFieldEmbedder
+from allennlp.modules import Seq2VecEncoder, TextFieldEmbedder
+from allennlp.modules.span_extractors import SpanExtractor
+from allennlp.modules.seq2vec_encoders import ClsPooler
 from allennlp.nn import InitializerApplicator
 from allennlp.nn.util import batched_index_select, get_text_field_mask
 
 from sinet_allen.dataset_readers.joint_ie import NO_ENTITY
 from sinet_allen.metrics.joint_ie_f1 import JointIEF1
 from sinet_allen.modules.fast_dropout import use_fast_dropout
-from sinet_allen.modules.interactive_agent import ClsAgent, InteractiveAgent
-from sinet_allen.modules.span_pooling import MaxPooler, SpanPooler
+from sinet_allen.modules.range_span_extractors import RangeMaxSpanExtractor
 from sinet_allen.modules.task_interaction import TaskInteraction, TaskViews
 from sinet_allen.modules.task_projection import LinearTaskProjection, TaskProjection
 
@@ -32,31 +33,75 @@ BFLOAT16_COPY = "_bfloat16_embedder_copy"
 @Model.register("sinet")
 class Sinet(Model):
     """
-    The entity classifier reads `[pooled span ; width embedding ; entity agent]`, the relation
-    classifier `[e(s1) ; context(s1, s2) ; e(s2) ; relation agent]` with `e(s) = [pooled span ;
-    width embedding]` over the relation view and the context pooled from the encoder states
-    strictly between the spans. Loss: cross-entropy over entity candidates plus binary
-    cross-entropy over relation candidates.
+    The entity classifier reads `[span ; width embedding ; entity agent]`, the relation classifier
+    `[e(s1) ; context(s1, s2) ; e(s2) ; relation agent]` with `e(s) = [span ; width embedding]`
+    over the relation view and the context extracted from the encoder states strictly between the
+    spans. Loss: cross-entropy over entity candidates plus binary cross-entropy over relation
+    candidates. Every ablation of the paper is a choice of the modules below.
 
     The layers SINET adds to the encoder start as BERT initialises its own (normal weights with
     standard deviation 0.02, zero biases, LayerNorm untouched), as in the authors' code, which
     builds on BERT's model classes; an `initializer` given in the config is applied afterwards.
 
-    `inference_precision` "bfloat16" runs a bfloat16 copy of the encoder outside training
-    (evaluation, prediction), which is faster on GPUs and on CPUs with bfloat16 instructions; it
-    is independent of training, so it can be set at prediction time:
-    `-o '{"model.inference_precision": "bfloat16"}'`. `training_precision` "bfloat16" trains with
-    the encoder under bfloat16 autocast (mixed precision: the weights, their gradients, the
-    optimizer and everything after the encoder stay float32). With `fast_dropout` (the default)
-    every dropout, the encoder's included, is a `FastDropout` (the same distribution, fewer random
-    draws on CPU); `false` keeps PyTorch's dropout and with it the random masks of earlier runs.
+    Registered as a `Model` with name "sinet".
 
-    At inference every span that is not classified as no-entity is kept, overlapping or not, as in
-    the paper; with `overlapping_entities` false, spans are taken best entity score first and one
-    that overlaps a span already taken is dropped (flat decoding, for data sets with few nested
-    entities). The `max_relation_entities` best kept spans (by entity score) form all ordered pairs,
-    scored `max_pairs` pairs at a time, and a relation is predicted where its sigmoid exceeds
-    `relation_threshold`.
+    # Parameters
+
+    vocab : `Vocabulary`, required.
+        Holds the "entity_labels" and "relation_labels" namespaces of the training data.
+    embedder : `TextFieldEmbedder`, required.
+        The encoder of the wordpieces, e.g. a `pretrained_transformer` token embedder. The configs
+        pass it `transformer_kwargs: {add_pooling_layer: false}`: SINET never reads the pooler.
+    task_projection : `Lazy[TaskProjection]`, optional (default = `linear`)
+        The task-aware projection (TAP) into an entity view and a relation view of the states;
+        `identity` for the paper's Base model. Built with the encoder's output size.
+    interactive_agent : `Lazy[Seq2VecEncoder]`, optional (default = `cls_pooler`)
+        Summarises each view into one vector per sentence, the agent, reading the sentence's own
+        wordpieces ([CLS], [SEP] and padding masked): `cls_pooler` ([CLS], the paper's),
+        `boe` with `averaged: true` (mean) or `max_pooler` (max). Built with `embedding_dim`, the
+        encoder's output size; with an `interaction` its output size must equal that size.
+    interaction : `Lazy[TaskInteraction]`, optional (default = `None`)
+        How the two views inform each other: `cross_task_attention` (CTAM, SINET's) or `cman`;
+        `None` for the Base and Base+TAP ablations. Built with the encoder's output size.
+    span_extractor : `Lazy[SpanExtractor]`, optional (default = `range_max`)
+        The representation of a candidate span in each view: `range_max`, `range_sum` or
+        `range_mean` (O(length x dim) memory), or any AllenNLP span extractor. Built with
+        `input_dim`, the encoder's output size.
+    context_extractor : `Lazy[SpanExtractor]`, optional (default = `range_max`)
+        The representation of the words strictly between the two spans of a pair, extracted from
+        the encoder states; zeros where the spans touch or overlap. Built like `span_extractor`.
+    width_embedding_dim : `int`, optional (default = `100`)
+        Size of the span width embedding.
+    num_width_embeddings : `int`, optional (default = `100`)
+        Number of span widths (in words) embedded; wider spans share the last embedding.
+    dropout : `float`, optional (default = `0.1`)
+        Dropout on both classifiers' inputs.
+    relation_threshold : `float`, optional (default = `0.5`)
+        A relation is predicted where its sigmoid exceeds this.
+    overlapping_entities : `bool`, optional (default = `True`)
+        At inference every span not classified as no-entity is kept, overlapping or not, as in the
+        paper. With `False`, spans are taken best entity score first and one that overlaps a span
+        already taken is dropped (flat decoding, for data sets with few nested entities).
+    symmetric_relations : `Sequence[str]`, optional (default = `()`)
+        Relation types without direction: decoded and scored head-before-tail.
+    max_relation_entities : `int`, optional (default = `100`)
+        At inference, the number of best kept spans (by entity score) whose ordered pairs are scored.
+    max_pairs : `int`, optional (default = `20000`)
+        At inference, pairs scored at a time per batch, a bound on memory.
+    per_type_metrics : `bool`, optional (default = `False`)
+        Reports precision, recall and F1 per entity and relation type as well.
+    inference_precision : `str`, optional (default = `"float32"`)
+        `"bfloat16"` runs a bfloat16 copy of the encoder outside training (evaluation,
+        prediction), faster on GPUs and on CPUs with bfloat16 instructions. Independent of
+        training, so it can be set at prediction time: `-o '{"model.inference_precision": "bfloat16"}'`.
+    training_precision : `str`, optional (default = `"float32"`)
+        `"bfloat16"` trains with the encoder under bfloat16 autocast (mixed precision: the weights,
+        their gradients, the optimizer and everything after the encoder stay float32).
+    fast_dropout : `bool`, optional (default = `True`)
+        Makes every dropout, the encoder's included, a `FastDropout` (the same distribution, fewer
+        random draws on CPU); `False` keeps PyTorch's dropout and the random masks of earlier runs.
+    initializer : `InitializerApplicator`, optional (default = `InitializerApplicator()`)
+        Applied after the BERT-like initialisation.
     """
 
     default_predictor = "sinet"
@@ -66,10 +111,10 @@ class Sinet(Model):
         vocab: Vocabulary,
         embedder: TextFieldEmbedder,
         task_projection: Lazy[TaskProjection] = Lazy(LinearTaskProjection),
-        interactive_agent: InteractiveAgent = None,
+        interactive_agent: Lazy[Seq2VecEncoder] = Lazy(ClsPooler),
         interaction: Optional[Lazy[TaskInteraction]] = None,
-        span_pooling: SpanPooler = None,
-        context_pooling: SpanPooler = None,
+        span_extractor: Lazy[SpanExtractor] = Lazy(RangeMaxSpanExtractor),
+        context_extractor: Lazy[SpanExtractor] = Lazy(RangeMaxSpanExtractor),
         width_embedding_dim: int = 100,
         num_width_embeddings: int = 100,
         dropout: float = 0.1,
@@ -94,18 +139,26 @@ class Sinet(Model):
         dim = embedder.get_output_dim()
         self.embedder = embedder
         self.task_projection = task_projection.construct(input_dim=dim)
-        self.interactive_agent = interactive_agent or ClsAgent()
+        self.interactive_agent = interactive_agent.construct(embedding_dim=dim)
         self.interaction = interaction.construct(input_dim=dim) if interaction else None
-        self.span_pooling = span_pooling or MaxPooler()
-        self.context_pooling = context_pooling or MaxPooler()
+        self.span_extractor = span_extractor.construct(input_dim=dim)
+        self.context_extractor = context_extractor.construct(input_dim=dim)
+        agent_dim = self.interactive_agent.get_output_dim()
+        if self.interaction is not None and agent_dim != dim:
+            raise ConfigurationError(
+                f"the interaction reads and returns agents of the encoder's size ({dim}), but the "
+                f"interactive_agent gives {agent_dim} features: choose an agent of the encoder's size"
+            )
         self.width_embedding = torch.nn.Embedding(num_width_embeddings, width_embedding_dim)
         self.dropout = torch.nn.Dropout(dropout)
         self.no_entity = vocab.add_token_to_namespace(NO_ENTITY, "entity_labels")
         num_entity_labels = vocab.get_vocab_size("entity_labels")
         self.num_relation_labels = vocab.get_vocab_size("relation_labels")
-        span_dim = dim + width_embedding_dim
-        self.entity_classifier = torch.nn.Linear(span_dim + dim, num_entity_labels)
-        self.relation_classifier = torch.nn.Linear(2 * span_dim + 2 * dim, self.num_relation_labels)
+        span_dim = self.span_extractor.get_output_dim() + width_embedding_dim
+        self.entity_classifier = torch.nn.Linear(span_dim + agent_dim, num_entity_labels)
+        self.relation_classifier = torch.nn.Linear(
+            2 * span_dim + self.context_extractor.get_output_dim() + agent_dim, self.num_relation_labels
+        )
         self.relation_threshold = relation_threshold
         self.overlapping_entities = overlapping_entities
         self.symmetric_relations = _known_relations(symmetric_relations, vocab)
@@ -129,14 +182,27 @@ class Sinet(Model):
         relation_pairs: Optional[torch.LongTensor] = None,
         relation_labels: Optional[torch.LongTensor] = None,
     ) -> Dict[str, Any]:
+        if entity_labels is not None:
+            # DistributedDataParallel, without its costly search for unused parameters, needs every
+            # parameter in every loss. A batch without candidate pairs (or spans) would leave the
+            # relation classifier and the extractors out: it gets one padding pair (and span),
+            # which the losses mask out, so those parameters take part with a gradient of zero.
+            entity_spans, entity_wordpiece_spans, entity_labels, relation_pairs = (
+                _at_least_one(tensor, padding=-1)
+                for tensor in (entity_spans, entity_wordpiece_spans, entity_labels, relation_pairs)
+            )
+            relation_labels = _at_least_one(relation_labels, padding=0)
+        mask = get_text_field_mask(tokens)
         states = self.encode(tokens)
-        views = self._task_views(states, get_text_field_mask(tokens))
+        views = self._task_views(states, mask)
         span_mask = entity_spans[..., 0] >= 0
         widths = self.width_embedding(
             (entity_spans[..., 1] - entity_spans[..., 0]).clamp(0, self.width_embedding.num_embeddings - 1)
         )
-        entity_logits = self._entity_logits(views, entity_wordpiece_spans, widths)
-        relation_inputs_for = functools.partial(self._relation_inputs, states, views, entity_wordpiece_spans, widths)
+        entity_logits = self._entity_logits(views, mask, entity_wordpiece_spans, widths)
+        relation_inputs_for = functools.partial(
+            self._relation_inputs, states, mask, views, entity_wordpiece_spans, widths
+        )
         output: Dict[str, Any] = {}
         if entity_labels is not None:
             output["loss"] = self._entity_loss(entity_logits, entity_labels, span_mask)
@@ -194,8 +260,20 @@ class Sinet(Model):
         )
         return self.interaction(views, sentence_mask) if self.interaction else views
 
-    def _entity_logits(self, views: TaskViews, wordpiece_spans, widths) -> torch.Tensor:
-        spans_repr = torch.cat([self.span_pooling(views.entity_states, wordpiece_spans), widths], -1)
+    def _extract(self, extractor: SpanExtractor, states, mask, spans: torch.LongTensor) -> torch.Tensor:
+        """`extractor` over `[start, end)` wordpiece `spans [batch, n, 2]`; an empty span (end <=
+        start, padding included) gives zeros."""
+        if spans.size(1) == 0:  # AllenNLP's extractors cannot take no span
+            return states.new_zeros(states.size(0), 0, extractor.get_output_dim())
+        span_mask = spans[..., 1] > spans[..., 0]
+        # AllenNLP's convention is inclusive ends. Its extractors refuse indices outside the
+        # sequence even under the mask, so masked spans point at [CLS]; the mask zeroes them.
+        inclusive = torch.stack([spans[..., 0], spans[..., 1] - 1], -1).masked_fill(~span_mask.unsqueeze(-1), 0)
+        return extractor(states, inclusive, mask, span_mask)
+
+    def _entity_logits(self, views: TaskViews, mask, wordpiece_spans, widths) -> torch.Tensor:
+        spans_repr = torch.cat([self._extract(self.span_extractor, views.entity_states, mask, wordpiece_spans),
+                                widths], -1)
         agent = views.entity_agent
         if self.training:  # dropout masks every span's copy of the agent separately
             return self.entity_classifier(self.dropout(torch.cat([spans_repr, _expand(agent, spans_repr)], -1)))
@@ -205,7 +283,7 @@ class Sinet(Model):
         return (torch.nn.functional.linear(spans_repr, span_weight, self.entity_classifier.bias)
                 + torch.nn.functional.linear(agent, agent_weight).unsqueeze(1))
 
-    def _relation_inputs(self, states, views: TaskViews, wordpiece_spans, widths,
+    def _relation_inputs(self, states, mask, views: TaskViews, wordpiece_spans, widths,
                          candidates: Optional[torch.LongTensor]) -> "RelationInputs":
         """The relation classifier's inputs for the spans `candidates [batch, k]` index, or for
         all spans when it is None (training pairs index the instance's spans)."""
@@ -214,19 +292,20 @@ class Sinet(Model):
                 batched_index_select(x, candidates) if candidates.numel() else x[:, :0]  # it cannot take no index
                 for x in (wordpiece_spans, widths)
             )
-        spans_repr = torch.cat([self.span_pooling(views.relation_states, wordpiece_spans), widths], -1)
-        return RelationInputs(states, spans_repr, wordpiece_spans, views.relation_agent)
+        spans_repr = torch.cat([self._extract(self.span_extractor, views.relation_states, mask, wordpiece_spans),
+                                widths], -1)
+        return RelationInputs(states, mask, spans_repr, wordpiece_spans, views.relation_agent)
 
     def _relation_logits(self, inputs: "RelationInputs", pairs: torch.LongTensor) -> torch.Tensor:
         """Logits `[batch, pairs, labels]` for `pairs [batch, pairs, 2]` of candidate indices."""
-        states, spans_repr, wordpiece_spans, agent = inputs
+        states, mask, spans_repr, wordpiece_spans, agent = inputs
         heads, tails = pairs[..., 0].clamp(min=0), pairs[..., 1].clamp(min=0)
         head_spans = batched_index_select(wordpiece_spans, heads)
         tail_spans = batched_index_select(wordpiece_spans, tails)
         # The words strictly between the spans: empty when they touch or overlap.
         between = torch.stack([torch.minimum(head_spans[..., 1], tail_spans[..., 1]),
                                torch.maximum(head_spans[..., 0], tail_spans[..., 0])], -1)
-        context = self.context_pooling(states, between)
+        context = self._extract(self.context_extractor, states, mask, between)
         if self.training:  # dropout masks every pair's copy of its spans and agent separately
             features = [batched_index_select(spans_repr, heads), context,
                         batched_index_select(spans_repr, tails), _expand(agent, between)]
@@ -252,13 +331,11 @@ class Sinet(Model):
 
     def _relation_loss(self, inputs, pairs, labels) -> torch.Tensor:
         pair_mask = pairs[..., 0] >= 0
-        if not pair_mask.any():
-            return pairs.new_zeros((), dtype=torch.float)
         logits = self._relation_logits(inputs, pairs)
         targets = labels[:, : pairs.size(1)].to(logits.dtype)
         losses = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction="none")
         # Binary cross-entropy averaged over the relation types, then over the candidate pairs.
-        return (losses.mean(-1) * pair_mask).sum() / pair_mask.sum()
+        return (losses.mean(-1) * pair_mask).sum() / pair_mask.sum().clamp(min=1)
 
     # --- decoding ------------------------------------------------------------------------------
 
@@ -389,9 +466,17 @@ def _initialise_like_bert(module: torch.nn.Module) -> None:
 class RelationInputs(NamedTuple):
     """What the relation classifier reads about a set of candidate spans."""
     states: torch.Tensor  # the encoder's `[batch, wordpieces, dim]`, for the context between spans
+    mask: torch.BoolTensor  # `[batch, wordpieces]`, the wordpieces of each sentence and its [CLS], [SEP]
     spans_repr: torch.Tensor  # `[batch, candidates, span dim]`: pooled relation view ; width embedding
     wordpiece_spans: torch.LongTensor  # `[batch, candidates, 2]`
     agent: torch.Tensor  # the relation agent `[batch, dim]`
+
+
+def _at_least_one(tensor: Optional[torch.Tensor], padding: int) -> Optional[torch.Tensor]:
+    """`tensor [batch, n, ...]`, or one `padding` entry per sentence where n is 0."""
+    if tensor is None or tensor.size(1):
+        return tensor
+    return tensor.new_full((tensor.size(0), 1, *tensor.shape[2:]), padding)
 
 
 def _expand(agent: torch.Tensor, like: torch.Tensor) -> torch.Tensor:

@@ -14,20 +14,19 @@ from conftest import FIXTURE_CONFIG, FIXTURE_DATA, TINY_BERT
 from sinet_allen.dataset_readers.joint_ie import JointIEReader
 from sinet_allen.models.sinet import BFLOAT16_COPY
 from sinet_allen.modules.fast_dropout import FastDropout
-from sinet_allen.modules.interactive_agent import MaxPoolAgent, MeanPoolAgent
-from sinet_allen.modules.span_pooling import MaxPooler, MeanPooler, SumPooler
+from allennlp.modules.seq2vec_encoders import BagOfEmbeddingsEncoder
+from allennlp.modules.span_extractors import EndpointSpanExtractor, MaxPoolingSpanExtractor
+from sinet_allen.modules.max_pooler import MaxPooler
+from sinet_allen.modules.range_span_extractors import (
+    RangeMaxSpanExtractor,
+    RangeMeanSpanExtractor,
+    RangeSumSpanExtractor,
+)
 from sinet_allen.modules.task_projection import IdentityProjection, LinearTaskProjection
 
 TRAIN = FIXTURE_DATA / "spert" / "train.json"
 TEST = FIXTURE_DATA / "spert" / "test.json"
 DEV = FIXTURE_DATA / "spert" / "dev.json"
-
-# BERT's pooler (a dense layer over [CLS] for next-sentence prediction) is part of the Hugging Face
-# model but SINET never reads its output, so it can get no gradient. Nothing else is excused.
-UNUSED_POOLER = {
-    "embedder.token_embedder_tokens.transformer_model.pooler.dense.weight",
-    "embedder.token_embedder_tokens.transformer_model.pooler.dense.bias",
-}
 
 # Table 4 ablations and Table 3 / Figure 3 variants, each a config override of the full model
 # (AllenNLP overrides: a dotted key replaces one entry, a nested object would replace the subtree).
@@ -39,12 +38,16 @@ VARIANTS = {
     "heads_1": {"model.interaction.num_heads": 1},
     "heads_4": {"model.interaction.num_heads": 4},
     "layers_2": {"model.interaction.num_layers": 2},
-    "span_sum": {"model.span_pooling": {"type": "sum"}},
-    "span_mean": {"model.span_pooling": {"type": "mean"}},
-    "context_sum": {"model.context_pooling": {"type": "sum"}},
-    "context_mean": {"model.context_pooling": {"type": "mean"}},
-    "agent_max": {"model.interactive_agent": {"type": "max"}},
-    "agent_mean": {"model.interactive_agent": {"type": "mean"}},
+    "span_sum": {"model.span_extractor": {"type": "range_sum"}},
+    "span_mean": {"model.span_extractor": {"type": "range_mean"}},
+    "context_sum": {"model.context_extractor": {"type": "range_sum"}},
+    "context_mean": {"model.context_extractor": {"type": "range_mean"}},
+    "agent_max": {"model.interactive_agent": {"type": "max_pooler"}},
+    "agent_mean": {"model.interactive_agent": {"type": "boe", "averaged": True}},
+    # AllenNLP's own components in place of ours.
+    "allennlp_endpoint_boe": {"model.span_extractor": {"type": "endpoint", "combination": "x,y"},
+                              "model.context_extractor": {"type": "max_pooling"},
+                              "model.interactive_agent": {"type": "boe"}},
     "no_layer_norm": {"model.interaction.layer_norm": False},
     "bfloat16_training": {"model.training_precision": "bfloat16"},
 }
@@ -58,15 +61,30 @@ EXPECTED = {
     "heads_1": lambda m: m.interaction.layers[0].num_heads == 1,
     "heads_4": lambda m: m.interaction.layers[0].num_heads == 4,
     "layers_2": lambda m: len(m.interaction.layers) == 2,
-    "span_sum": lambda m: type(m.span_pooling) is SumPooler and type(m.context_pooling) is MaxPooler,
-    "span_mean": lambda m: type(m.span_pooling) is MeanPooler and type(m.context_pooling) is MaxPooler,
-    "context_sum": lambda m: type(m.context_pooling) is SumPooler and type(m.span_pooling) is MaxPooler,
-    "context_mean": lambda m: type(m.context_pooling) is MeanPooler and type(m.span_pooling) is MaxPooler,
-    "agent_max": lambda m: isinstance(m.interactive_agent, MaxPoolAgent),
-    "agent_mean": lambda m: isinstance(m.interactive_agent, MeanPoolAgent),
+    "span_sum": lambda m: extractors(m) == (RangeSumSpanExtractor, RangeMaxSpanExtractor),
+    "span_mean": lambda m: extractors(m) == (RangeMeanSpanExtractor, RangeMaxSpanExtractor),
+    "context_sum": lambda m: extractors(m) == (RangeMaxSpanExtractor, RangeSumSpanExtractor),
+    "context_mean": lambda m: extractors(m) == (RangeMaxSpanExtractor, RangeMeanSpanExtractor),
+    "agent_max": lambda m: isinstance(m.interactive_agent, MaxPooler),
+    "agent_mean": lambda m: isinstance(m.interactive_agent, BagOfEmbeddingsEncoder) and averages(m.interactive_agent),
+    # The endpoint extractor's [start ; end] doubles the span size, and the classifiers follow.
+    "allennlp_endpoint_boe": lambda m: (
+        extractors(m) == (EndpointSpanExtractor, MaxPoolingSpanExtractor)
+        and isinstance(m.interactive_agent, BagOfEmbeddingsEncoder) and not averages(m.interactive_agent)
+        and m.entity_classifier.in_features == 3 * m.embedder.get_output_dim() + m.width_embedding.embedding_dim
+    ),
     "no_layer_norm": lambda m: isinstance(m.interaction.layers[0].norm, torch.nn.Identity),
     "bfloat16_training": lambda m: m.training_precision == "bfloat16",
 }
+
+
+def extractors(model) -> tuple:
+    return type(model.span_extractor), type(model.context_extractor)
+
+
+def averages(agent) -> bool:
+    """Whether a bag-of-embeddings agent averages (rather than sums) over the sentence."""
+    return bool((agent(torch.ones(1, 2, agent.get_input_dim())) == 1).all())
 
 
 @pytest.fixture
@@ -140,7 +158,7 @@ class TestSinet(ModelTestCase):
     @pytest.mark.usefixtures("same_negatives_on_every_pass")
     def test_sinet_can_train_save_and_load(self):
         config = self.build()
-        self.ensure_model_can_train_save_and_load(config, gradients_to_ignore=UNUSED_POOLER)
+        self.ensure_model_can_train_save_and_load(config)
 
     def test_batch_predictions_are_consistent(self):
         self.ensure_batch_consistency()
@@ -153,8 +171,46 @@ class TestSinet(ModelTestCase):
         # One epoch is enough to train, save and load (the full config runs two).
         config = self.build({**VARIANTS[variant], "model.max_relation_entities": 20, "trainer.num_epochs": 1})
         assert EXPECTED[variant](self.model), f"the {variant} override did not build what it claims"
-        self.ensure_model_can_train_save_and_load(config, gradients_to_ignore=UNUSED_POOLER)
+        self.ensure_model_can_train_save_and_load(config)
         self.ensure_batch_consistency()
+
+    # --- distributed training: every parameter in every step's loss ----------------------------
+
+    @pytest.mark.parametrize("sentences", [[4, 9], [2]], ids=["no_pairs", "no_spans"])
+    def test_every_parameter_gets_a_gradient_from_a_batch_without_pairs(self, sentences):
+        """DistributedDataParallel without its search for unused parameters needs a gradient for
+        every parameter in every step: also from a batch without relation pairs (sentences 4 and 9
+        have no relation, and no negatives are drawn) or without any span (sentence 2 is empty)."""
+        overrides = json.dumps({"dataset_reader.neg_relation_count": 0})
+        reader = DatasetReader.from_params(Params.from_file(str(FIXTURE_CONFIG), overrides)["dataset_reader"])
+        instances = list(reader.read(str(TRAIN)))
+        batch = Batch([instances[index] for index in sentences])
+        batch.index_instances(self.model.vocab)
+        tensors = batch.as_tensor_dict()
+        assert tensors["relation_pairs"].size(1) == 0
+        assert (tensors["entity_spans"].size(1) == 0) == (sentences == [2])
+        model = self.model
+        model.train()
+        model(**tensors)["loss"].backward()
+        assert [name for name, p in model.named_parameters() if p.requires_grad and p.grad is None] == []
+        # Nothing to learn about relations: their classifier takes part with a gradient of zero.
+        assert not model.relation_classifier.weight.grad.any() and not model.relation_classifier.bias.grad.any()
+        assert model.entity_classifier.weight.grad.any() != (sentences == [2])
+
+    def test_the_encoder_pooler_is_not_built(self):
+        # SINET never reads it, so it would be a parameter without gradient in every step.
+        assert self.model.embedder.token_embedder_tokens.transformer_model.pooler is None
+
+    # --- interactive agent ------------------------------------------------------------------------
+
+    def test_the_agent_size_sets_the_classifiers_and_must_match_an_interaction(self):
+        cnn = {"type": "cnn", "num_filters": 3, "ngram_filter_sizes": [1], "output_dim": 7}
+        self.build({**VARIANTS["base_tap"], "model.interactive_agent": cnn})
+        span_size = self.model.embedder.get_output_dim() + self.model.width_embedding.embedding_dim
+        assert self.model.entity_classifier.in_features == span_size + 7
+        with pytest.raises(ConfigurationError, match=r"agents of the encoder's size \(32\), but the "
+                                                     r"interactive_agent gives 7 features"):
+            self.build({"model.interactive_agent": cnn})
 
     # --- ablations ------------------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 """Distributed training: the env-var `distributed` block of every config, two CPU workers (gloo)
-through `allennlp train` checked against a single-process `allennlp evaluate`, the documented
-multi-node command, and the reader's sharding and per-worker negative samples."""
+through `allennlp train` checked against a single-process `allennlp evaluate`, the same through
+AllenNLP's own `-o distributed` override, the documented multi-node command, and the reader's
+sharding and per-worker negative samples. DistributedDataParallel runs without
+`find_unused_parameters`, so a parameter without gradient in any step would stop these runs."""
 import inspect
 import json
 import os
@@ -53,8 +55,7 @@ def test_every_config_takes_devices_from_the_environment(config, monkeypatch):
         # AllenNLP reads primary_* and silently ignores other keys, so check the names.
         "primary_address": "127.0.0.1",
         "primary_port": 29600,
-        "ddp_accelerator": {"type": "torch", "find_unused_parameters": True},
-    }
+    }  # no ddp_accelerator: every parameter takes part in every loss, no search for unused ones
 
     machines = load_config(config, monkeypatch, SINET_CUDA_DEVICES="0,1,2,3", SINET_NUM_NODES="2",
                            SINET_MASTER_ADDRESS="10.0.0.1", SINET_MASTER_PORT="29500")["distributed"]
@@ -144,11 +145,13 @@ def subprocess_environment() -> dict:
 def quick_config(tmp_path: Path) -> Path:
     """The fixture config, one epoch (so the last validation is the archived model's), tuned so the
     tiny model predicts entities and relations at all: without entity negatives every span becomes
-    an entity, and a low threshold keeps relations. Zero F1 on both sides would prove nothing."""
+    an entity, and a low threshold keeps relations. Zero F1 on both sides would prove nothing. One
+    sentence per batch: the empty fixture sentence is a batch without spans or pairs, where
+    DistributedDataParallel stops unless every parameter takes part in every loss."""
     config = tmp_path / "distributed_fixture.jsonnet"
     config.write_text(
         f"local fixture = import '{FIXTURE_CONFIG}';\n"
-        "fixture { num_epochs:: 1, dataset_reader+: { neg_entity_count: 0 }, model+: { relation_threshold: 0.01 } }\n"
+        "fixture { num_epochs:: 1, batch_size:: 1, dataset_reader+: { neg_entity_count: 0 }, model+: { relation_threshold: 0.01 } }\n"
     )
     return config
 
@@ -198,6 +201,20 @@ def test_two_cpu_workers_match_single_process_evaluation(two_worker_run):
     assert {"ent_f1", "rel_f1", "rel_strict_f1"} <= set(scores)
     for name in scores:
         assert trained[f"validation_{name}"] == pytest.approx(evaluation[name], abs=1e-9), name
+
+
+def test_allennlp_distributed_override_trains_as_the_environment_does(two_worker_run, tmp_path):
+    # AllenNLP's own way, replacing the config's distributed section; the port is only there so
+    # that test runs in parallel do not meet on AllenNLP's default one.
+    override = json.dumps({"distributed": {"cuda_devices": [-1, -1], "primary_port": free_port()}})
+    run_dir = tmp_path / "run"
+    run_nodes([f"allennlp train {quick_config(tmp_path)} -s {run_dir} -o '{override}'"], tmp_path)
+    assert "World size: 2" in (run_dir / "out.log").read_text()
+    assert "ddp_accelerator" not in json.loads((run_dir / "config.json").read_text())["distributed"]
+    expected = json.loads((two_worker_run / "metrics.json").read_text())
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    for name in ("training_loss", "validation_ent_f1", "validation_rel_f1", "validation_rel_strict_f1"):
+        assert metrics[name] == pytest.approx(expected[name], rel=1e-6), name
 
 
 def test_readme_command_on_two_machines(two_worker_run, tmp_path):
