@@ -11,7 +11,7 @@ from allennlp.data import Batch, Vocabulary
 from conftest import FIXTURE_DATA, TINY_BERT, require_real_data
 from allennlp.common.checks import ConfigurationError
 
-from sinet_allen.dataset_readers.formats import FormatError, canonical_relation, load_types, read_sentences
+from sinet_allen.dataset_readers.formats import FormatError, load_types, read_sentences
 from sinet_allen.dataset_readers.joint_ie import NO_ENTITY, JointIEReader
 
 SPERT = FIXTURE_DATA / "spert"
@@ -400,18 +400,6 @@ def test_the_ace_like_gold_is_stored_in_canonical_order():
     directed = reader(types_file=None).read(str(ACE_LIKE / "train.jsonl"))
     assert ((4, 5, "PER"), (0, 2, "PER"), "PER-SOC") in [
         relation for instance in directed for relation in instance["metadata"].metadata["gold_relations"]]
-
-
-def test_canonical_relation_orders_only_symmetric_types():
-    first, second = (0, 2, "PER"), (4, 5, "PER")
-    assert canonical_relation(second, first, "PER-SOC", {"PER-SOC"}) == (first, second)
-    assert canonical_relation(first, second, "PER-SOC", {"PER-SOC"}) == (first, second)
-    assert canonical_relation(second, first, "PHYS", {"PER-SOC"}) == (second, first)
-    # Same start: the shorter span first, then the type.
-    assert canonical_relation((3, 5, "ORG"), (3, 4, "PER"), "X", {"X"}) == ((3, 4, "PER"), (3, 5, "ORG"))
-    # Any items, ordered by the mention they stand for (the model passes entity indices).
-    mentions = {7: second, 9: first}
-    assert canonical_relation(7, 9, "PER-SOC", {"PER-SOC"}, mention=mentions.get) == (9, 7)
 
 
 @pytest.mark.parametrize("symmetric, problem", [
