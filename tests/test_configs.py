@@ -1,8 +1,10 @@
 """Every config under training_config/ builds on a fixture data root laid out like the real one,
 with the tiny BERT as encoder: reader, a few instances, vocabulary, model, optimizer and schedule
-(no training). Also the settings every config must share, the ablations' claims, and the
-symmetric relation types against the real types files."""
+(no training). Also the settings every config must share, the ablations' claims, the schedules'
+sources, and the symmetric relation types: one list for the readers and the model, checked against
+the real types files or, for ACE, against an ACE-like fixture."""
 import itertools
+import json
 import os
 import shutil
 from pathlib import Path
@@ -24,16 +26,21 @@ CONFIG_DIR = REPO / "training_config"
 CONFIGS = sorted(CONFIG_DIR.rglob("*.jsonnet"))
 IDS = [str(path.relative_to(CONFIG_DIR)) for path in CONFIGS]
 MAIN = CONFIG_DIR / "sinet_scierc.jsonnet"
+ACE05 = CONFIG_DIR / "sinet_ace05.jsonnet"
 
-# What each ablation config claims to change in the SciERC config it extends: the dotted model
-# paths allowed to differ, and what they must say. A new ablation must be listed here.
+# What each Table 4 variant claims to change in the data set's SINET config: the dotted model
+# paths allowed to differ, and what they must say.
+VARIANTS = {
+    "base": (("model.task_projection", "model.interaction"),
+             {"model.task_projection": {"type": "identity"}, "model.interaction": None}),
+    "base_tap": (("model.interaction",), {"model.task_projection": {"type": "linear"}, "model.interaction": None}),
+    "base_tap_ctam_ner": (("model.interaction.targets",), {"model.interaction.targets": "ner"}),
+    "base_tap_ctam_re": (("model.interaction.targets",), {"model.interaction.targets": "re"}),
+}
+# Every ablation file: the config it varies, and the variant. A new ablation must be listed here.
 ABLATIONS = {
-    "base.jsonnet": (("model.task_projection", "model.interaction"),
-                     {"model.task_projection": {"type": "identity"}, "model.interaction": None}),
-    "base_tap.jsonnet": (("model.interaction",),
-                         {"model.task_projection": {"type": "linear"}, "model.interaction": None}),
-    "base_tap_ctam_ner.jsonnet": (("model.interaction.targets",), {"model.interaction.targets": "ner"}),
-    "base_tap_ctam_re.jsonnet": (("model.interaction.targets",), {"model.interaction.targets": "re"}),
+    **{f"{variant}.jsonnet": (MAIN, variant) for variant in VARIANTS},
+    **{f"ace05_{variant}.jsonnet": (ACE05, variant) for variant in VARIANTS},
 }
 
 
@@ -42,20 +49,24 @@ def data_root(tmp_path_factory) -> Path:
     """A data root like ../shared/data (plus the LDC folders) whose files are the fixtures."""
     root = tmp_path_factory.mktemp("data")
     spert = {split: FIXTURE_DATA / "spert" / f"{split}.json" for split in ("train", "dev", "test")}
-    dygie = {split: FIXTURE_DATA / "dygie" / f"{split}.jsonl" for split in ("train", "dev", "test")}
     layout = {
         **{f"{name}/{split}.json": path for name in ("scierc", "conll04") for split, path in spert.items()},
         "ade/split_0_train.json": spert["train"],
         "ade/split_0_test.json": spert["test"],
         # ACE in DyGIE-style JSON lines, named .json as the public preprocessing writes them.
-        **{f"{folder}/{split}.json": path
-           for folder in ("ace05", "ace04/fold0") for split, path in dygie.items()},
-        **{f"{name}/types.json": FIXTURE_DATA / "spert" / "types.json"
-           for name in ("scierc", "conll04", "ade")},
+        **{f"{folder}/{split}.json": FIXTURE_DATA / "ace_like" / f"{split}.jsonl"
+           for folder in ("ace05", "ace04/fold0") for split in ("train", "dev", "test")},
+        "scierc/types.json": FIXTURE_DATA / "spert" / "types.json",
     }
     for relative, source in layout.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source, root / relative)
+    # CoNLL04 and ADE have no symmetric relation type: the SciERC-like types with the flags cleared.
+    types = json.loads((FIXTURE_DATA / "spert" / "types.json").read_text())
+    for relation in types["relations"].values():
+        relation["symmetric"] = False
+    for name in ("conll04", "ade"):
+        (root / name / "types.json").write_text(json.dumps(types))
     return root
 
 
@@ -130,8 +141,9 @@ def test_shared_settings(config, fixture_env, monkeypatch):
 
 @pytest.mark.parametrize("name", sorted(ABLATIONS))
 def test_ablations_change_only_what_they_claim(name, fixture_env):
-    allowed, expected = ABLATIONS[name]
-    main = flatten(load(MAIN).as_dict(quiet=True))
+    varied, variant = ABLATIONS[name]
+    allowed, expected = VARIANTS[variant]
+    main = flatten(load(varied).as_dict(quiet=True))
     ablation = load(CONFIG_DIR / "ablations" / name).as_dict(quiet=True)
     changed = {path for path in main.keys() | flatten(ablation).keys()
                if main.get(path, "<absent>") != flatten(ablation).get(path, "<absent>")}
@@ -154,6 +166,27 @@ def test_the_cpu_config_keeps_the_model(fixture_env):
         assert model == main["model"], config.name
 
 
+def schedule(config: Path):
+    trainer = load(config).as_dict(quiet=True)["trainer"]
+    return trainer["learning_rate_scheduler"]["warmup_fraction"], trainer["grad_norm"]
+
+
+def test_schedules_follow_their_sources(fixture_env):
+    # The authors' SciERC config (configs/example_train.conf): no warm-up, clip 0.25.
+    assert schedule(MAIN) == (0.0, 0.25)
+    # SpERT's defaults elsewhere, and in the CPU config the authors' code was compared under.
+    assert schedule(CONFIG_DIR / "sinet_conll04.jsonnet") == (0.1, 1.0)
+    assert schedule(CONFIG_DIR / "cpu" / "sinet_scierc_minilm.jsonnet") == (0.1, 1.0)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=IDS)
+def test_one_list_of_symmetric_relations_reaches_both_readers_and_the_model(config, fixture_env):
+    params = load(config).as_dict(quiet=True)
+    declared = params["model"]["symmetric_relations"]
+    assert params["dataset_reader"]["symmetric_relations"] == declared
+    assert params["validation_dataset_reader"]["symmetric_relations"] == declared
+
+
 @pytest.mark.parametrize("config", CONFIGS, ids=IDS)
 def test_symmetric_relations_match_the_real_types(config, monkeypatch):
     root = real_data_dir()
@@ -162,9 +195,9 @@ def test_symmetric_relations_match_the_real_types(config, monkeypatch):
     monkeypatch.setenv("SINET_FOLD", "0")
     params = load(config).as_dict(quiet=True)
     types_file = params["validation_dataset_reader"].get("types_file")
-    if types_file is None:
-        pytest.skip(f"{config.name} reads its types from the data (ACE, LDC-licensed): "
-                    "no types.json to compare with")
+    if types_file is None:  # ACE (LDC-licensed): no types file, the types come from the data
+        assert params["model"]["symmetric_relations"] == ["PER-SOC"]
+        return
     require_real_data(str(Path(types_file).relative_to(root)))
     assert set(params["model"]["symmetric_relations"]) == set(load_types(types_file).symmetric)
     # The training and validation readers share the types file, so their gold agree.
@@ -184,3 +217,24 @@ def test_relative_data_and_encoder_paths_are_made_absolute(monkeypatch, tmp_path
     monkeypatch.setenv("SINET_ENCODER", "bert-base-cased")  # no such folder: a Hugging Face name
     set_config_defaults()
     assert os.environ["SINET_ENCODER"] == "bert-base-cased"
+
+
+@pytest.mark.parametrize("config", [path for path in CONFIGS if "ace0" in path.name], ids=lambda path: path.name)
+def test_ace_readers_know_per_soc_is_symmetric(config, fixture_env):
+    """The ACE-like fixture has a PER-SOC relation: the training reader makes its reverse a positive
+    (the default treatment) and both readers store the gold head first."""
+    params = load(config)
+    training = DatasetReader.from_params(params.pop("dataset_reader"))
+    validation = DatasetReader.from_params(params.pop("validation_dataset_reader"))
+    gold, positives = set(), set()
+    for instance in training.read(params["train_data_path"]):
+        spans = [tuple(span) for span in instance["entity_spans"].tensor.tolist()]
+        labels = [set(field.labels) for field in instance["relation_labels"].field_list]
+        positives |= {(spans[head], spans[tail], label)
+                      for (head, tail), pair_labels in zip(instance["relation_pairs"].tensor.tolist(), labels)
+                      for label in pair_labels}
+    for instance in validation.read(params["train_data_path"]):
+        gold |= set(instance["metadata"]["gold_relations"])
+    # John Smith (0-2) and his wife (4-5): written wife first in the fixture.
+    assert ((0, 2, "PER"), (4, 5, "PER"), "PER-SOC") in gold
+    assert {((0, 2), (4, 5), "PER-SOC"), ((4, 5), (0, 2), "PER-SOC")} <= positives

@@ -14,7 +14,8 @@ local devices = env('SINET_CUDA_DEVICES');
   // ---- set by each data-set config ----
   data_name:: error 'set data_name: the folder under SINET_DATA_DIR',
   paper_encoder:: error 'set paper_encoder: the encoder the paper used for this data set',
-  symmetric_relations:: error 'set symmetric_relations (the types marked symmetric in types.json)',
+  // Declared here once, passed to both readers and the model; a types file's flags must agree.
+  symmetric_relations:: error 'set symmetric_relations: the relation types whose head and tail may be swapped',
   train_file:: 'train.json',
   dev_file:: 'dev.json',
   test_file:: 'test.json',
@@ -22,6 +23,9 @@ local devices = env('SINET_CUDA_DEVICES');
   batch_size:: 20,
   learning_rate:: 2e-5,
   num_epochs:: 100,
+  // SpERT's defaults; the SciERC config sets the authors' own (docs/fidelity.md).
+  warmup_fraction:: 0.1,
+  grad_norm:: 1.0,
 
   // ---- derived ----
   encoder:: if env('SINET_ENCODER') == '' then self.paper_encoder else env('SINET_ENCODER'),
@@ -31,6 +35,7 @@ local devices = env('SINET_CUDA_DEVICES');
     type: 'joint_ie',
     transformer_model: $.encoder,
     types_file: $.data_dir + '/' + $.types_file,
+    symmetric_relations: $.symmetric_relations,
     max_span_size: 8,
   },
   // The SINET interaction: CTAM feeding the attended agents to both classifiers.
@@ -90,7 +95,7 @@ local devices = env('SINET_CUDA_DEVICES');
   trainer: {
     num_epochs: $.num_epochs,
     validation_metric: '+rel_strict_f1',
-    grad_norm: 1.0,
+    grad_norm: $.grad_norm,
     optimizer: {
       type: 'fused_adamw',
       lr: $.learning_rate,
@@ -101,7 +106,7 @@ local devices = env('SINET_CUDA_DEVICES');
       eps: 1e-6,
       parameter_groups: [[['bias', 'LayerNorm\\.weight', 'norm\\.weight'], { weight_decay: 0.0 }]],
     },
-    learning_rate_scheduler: { type: 'linear_warmup_fraction', warmup_fraction: 0.1 },
+    learning_rate_scheduler: { type: 'linear_warmup_fraction', warmup_fraction: $.warmup_fraction },
     checkpointer: { keep_most_recent_by_count: 1 },
     // On CPU: reuse freed memory instead of mapping the large gradients afresh every step.
     callbacks: [{ type: 'reuse_freed_memory' }],

@@ -12,7 +12,8 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, TextIO, Tuple
+from typing import (Any, Callable, Collection, Dict, FrozenSet, Iterable, Iterator, List, Optional, TextIO,
+                    Tuple, TypeVar)
 
 from sinet_allen.files import atomic_output
 
@@ -68,6 +69,21 @@ def _match(label: str, declared: Tuple[str, ...]) -> Optional[str]:
     # Case-insensitive: SciERC's DyGIE files say "USED-FOR" where its types.json says "Used-for".
     folded = label.casefold()
     return next((name for name in declared if name.casefold() == folded), None)
+
+
+Mention = Tuple[int, int, str]  # (start, end, type) of an entity
+T = TypeVar("T")
+
+
+def canonical_relation(head: T, tail: T, label: str, symmetric: Collection[str],
+                       mention: Callable[[T], Mention] = lambda item: item) -> Tuple[T, T]:
+    """The order in which a relation is stored, decoded and scored: a relation of a symmetric type
+    has its head before its tail by (start, end, type), the mention `mention` gives for each end;
+    any other relation keeps its direction. The reader's gold, the model's decoding and the metric
+    all call this, so that they agree on which order of a symmetric pair is the one."""
+    if label in symmetric and mention(tail) < mention(head):
+        return tail, head
+    return head, tail
 
 
 # The model never pairs a span with itself, so such a relation could never be found.

@@ -7,18 +7,21 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 import torch
+from allennlp.common.checks import ConfigurationError
 from allennlp.data import DatasetReader, Instance, Token
 from allennlp.data.fields import Field, LabelField, ListField, MetadataField, MultiLabelField
 from allennlp.data.fields import TensorField, TextField
 from allennlp.data.token_indexers import PretrainedTransformerIndexer
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 
-from sinet_allen.dataset_readers.formats import NO_ENTITY, FormatError, Relation, Sentence, TypeInventory
-from sinet_allen.dataset_readers.formats import load_types, read_sentences
+from sinet_allen.dataset_readers.formats import NO_ENTITY, FormatError, Mention, Relation, Sentence, TypeInventory
+from sinet_allen.dataset_readers.formats import canonical_relation, load_types, read_sentences
 
 logger = logging.getLogger(__name__)
 
 Span = Tuple[int, int]  # word offsets, end exclusive
+# What a training instance makes of the reverse of a symmetric gold relation (see JointIEReader).
+SYMMETRIC_REVERSE = ("positive", "left_out", "negative")
 
 
 @dataclass
@@ -37,14 +40,47 @@ class JointIEReader(DatasetReader):
     With `negative_sampling` (the training reader) an instance holds the gold entities plus up to
     `neg_entity_count` random non-entity spans, and the gold related pairs plus up to
     `neg_relation_count` unrelated pairs of gold entities, drawn afresh on every pass over the file
-    from a generator seeded with `seed` (and the worker's rank). A gold relation of a symmetric type
-    is a positive in both orders; with `reverse_symmetric_positives: false` its reverse is left out
-    of the samples instead (neither positive nor negative), as SpERT-based code does. Without
-    `negative_sampling` (evaluation and prediction) the candidates are all spans of at most
-    `max_span_size` words. The complete gold is kept in the metadata in both cases, so metrics also
-    count what the model cannot propose.
+    from a generator seeded with `seed` (and the worker's rank). Without `negative_sampling`
+    (evaluation and prediction) the candidates are all spans of at most `max_span_size` words. The
+    complete gold is kept in the metadata in both cases, so metrics also count what the model cannot
+    propose; a relation of a symmetric type is stored in the order `canonical_relation` gives.
 
     Sentences longer than `max_wordpieces` are an error that names them: split them beforehand.
+
+    # Parameters
+
+    transformer_model : `str`
+        The encoder's Hugging Face name or local path; its tokenizer splits the words into wordpieces.
+    format : `str`, optional (default = `"auto"`)
+        `"spert"` (a JSON list of sentences), `"dygie"` (JSON lines of documents), or `"auto"` to tell
+        them apart by the file's first character.
+    types_file : `str`, optional (default = `None`)
+        A SpERT-style types file. Labels in the data are matched to its names case-insensitively and
+        an undeclared label is an error. Its `"symmetric"` flags must agree with `symmetric_relations`.
+        Without it (ACE, prediction) the labels are taken as they are written.
+    symmetric_relations : `List[str]`, optional (default = `()`)
+        The relation types whose head and tail can be swapped without changing the meaning. The
+        data-set config declares them once and passes the same list to the model.
+    symmetric_reverse : `str`, optional (default = `"positive"`)
+        What a training instance makes of the reverse of a gold relation of a symmetric type:
+        `"positive"`, a positive in both orders; `"left_out"`, neither a positive nor a negative
+        (SpERT before April 2021); `"negative"`, an ordinary unrelated pair that may be sampled as a
+        negative (the SINET authors' code, which stores the relation in its canonical order only).
+    max_span_size : `int`, optional (default = `8`)
+        The widest candidate span in words (gold entities are training candidates whatever their width).
+    negative_sampling : `bool`, optional (default = `False`)
+        Build training instances (gold plus sampled negatives, with labels) instead of evaluation
+        instances (all spans, no labels).
+    neg_entity_count : `int`, optional (default = `100`)
+        At most this many non-entity spans per training instance.
+    neg_relation_count : `int`, optional (default = `100`)
+        At most this many unrelated pairs of gold entities per training instance.
+    seed : `int`, optional (default = `13`)
+        Seeds the negative sampling.
+    strict : `bool`, optional (default = `True`)
+        Stop at the first invalid record or over-long sentence; with `False` skip it with a warning.
+    max_wordpieces : `int`, optional (default = `512`)
+        The encoder's input limit, [CLS] and [SEP] included.
     """
 
     def __init__(
@@ -52,24 +88,29 @@ class JointIEReader(DatasetReader):
         transformer_model: str,
         format: str = "auto",
         types_file: Optional[str] = None,
+        symmetric_relations: Sequence[str] = (),
+        symmetric_reverse: str = "positive",
         max_span_size: int = 8,
         negative_sampling: bool = False,
         neg_entity_count: int = 100,
         neg_relation_count: int = 100,
-        reverse_symmetric_positives: bool = True,
         seed: int = 13,
         strict: bool = True,
         max_wordpieces: int = 512,
         **kwargs,
     ) -> None:
         super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs)
+        if symmetric_reverse not in SYMMETRIC_REVERSE:
+            raise ConfigurationError(f"symmetric_reverse must be one of {', '.join(SYMMETRIC_REVERSE)}, "
+                                     f"got {symmetric_reverse!r}")
         self.format = format
         self.types_file = types_file
+        self.symmetric_relations = frozenset(symmetric_relations)
+        self.symmetric_reverse = symmetric_reverse
         self.max_span_size = max_span_size
         self.negative_sampling = negative_sampling
         self.neg_entity_count = neg_entity_count
         self.neg_relation_count = neg_relation_count
-        self.reverse_symmetric_positives = reverse_symmetric_positives
         self.seed = seed
         self.strict = strict
         self.max_wordpieces = max_wordpieces
@@ -89,12 +130,23 @@ class JointIEReader(DatasetReader):
                     f"types_file {self.types_file!r} not found (looked up from {os.getcwd()}); run from the "
                     "directory the path is relative to, or give the file with -o "
                     "'{\"validation_dataset_reader.types_file\": \"PATH\"}'")
-            self._types = load_types(self.types_file)
+            types = load_types(self.types_file)
+            self._check_symmetric_flags(types)
+            self._types = types
         return self._types
 
-    @property
-    def symmetric_relations(self) -> FrozenSet[str]:
-        return self.types.symmetric if self.types else frozenset()
+    def _check_symmetric_flags(self, types: TypeInventory) -> None:
+        """The types file's flags only confirm `symmetric_relations`, the one source of the fact."""
+        unnamed = sorted(types.symmetric - self.symmetric_relations)
+        if unnamed:
+            raise FormatError(f"{self.types_file}: relation type {unnamed[0]!r} is marked symmetric, but the "
+                              "reader's symmetric_relations do not name it; add it to the data-set "
+                              "config's symmetric_relations or unmark it in the types file")
+        unmarked = sorted(self.symmetric_relations - types.symmetric)
+        if unmarked:
+            declared = "does not mark it symmetric" if unmarked[0] in types.relation_types else "declares no such type"
+            raise FormatError(f"{self.types_file}: the reader's symmetric_relations name {unmarked[0]!r}, but the "
+                              f"types file {declared} (its relation types: {', '.join(types.relation_types)})")
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -168,10 +220,7 @@ class JointIEReader(DatasetReader):
             "entity_wordpiece_spans": _span_tensor(
                 [(encoded.word_offsets[start][0], encoded.word_offsets[end - 1][1]) for start, end in spans]
             ),
-            # Only gold relations need the types file: prediction works without it.
-            "metadata": MetadataField(
-                _metadata(sentence, self.symmetric_relations if sentence.relations else frozenset())
-            ),
+            "metadata": MetadataField(_metadata(sentence, self.symmetric_relations)),
         }
         if rng is not None:
             labels = [gold_spans.get(span, NO_ENTITY) for span in spans]
@@ -192,19 +241,21 @@ class JointIEReader(DatasetReader):
         return rng.sample(candidates, min(self.neg_entity_count, len(candidates)))
 
     def _relation_fields(self, sentence: Sentence, entity_spans: List[Span], rng: random.Random):
-        """Positive pairs (see `reverse_symmetric_positives`) and sampled unrelated pairs, as indices
-        into the entity candidates (the gold entities come first among them)."""
+        """Positive pairs (see `symmetric_reverse`) and sampled unrelated pairs, as indices into the
+        entity candidates (the gold entities come first among them)."""
         index = {span: position for position, span in enumerate(entity_spans)}
         labels: Dict[Tuple[int, int], set] = {}
-        left_out = set()  # reverses of symmetric relations when they are no positives
-        for head, tail, label in _relation_spans(sentence):
-            pair = (index[head], index[tail])
-            labels.setdefault(pair, set()).add(label)
-            if label in self.symmetric_relations:
-                if self.reverse_symmetric_positives:
-                    labels.setdefault(pair[::-1], set()).add(label)
-                else:
+        left_out = set()  # reverses of symmetric relations that are neither positives nor negatives
+        for relation in sentence.relations:
+            head, tail = canonical_relation(*_mentions(sentence, relation), relation.type, self.symmetric_relations)
+            pair = (index[head[:2]], index[tail[:2]])
+            labels.setdefault(pair, set()).add(relation.type)
+            if relation.type in self.symmetric_relations:
+                if self.symmetric_reverse == "positive":
+                    labels.setdefault(pair[::-1], set()).add(relation.type)
+                elif self.symmetric_reverse == "left_out":
                     left_out.add(pair[::-1])
+                # "negative": the reverse stays an unrelated pair, which may be sampled as a negative.
         unrelated = [pair for pair in itertools.permutations(range(len(entity_spans)), 2)
                      if pair not in labels and pair not in left_out]
         pairs = list(labels) + rng.sample(unrelated, min(self.neg_relation_count, len(unrelated)))
@@ -226,29 +277,22 @@ def _first_type_per_span(sentence: Sentence) -> Dict[Span, str]:
     return spans
 
 
-def _relation_spans(sentence: Sentence) -> Iterable[Tuple[Span, Span, str]]:
-    for relation in sentence.relations:
-        head, tail = sentence.entities[relation.head], sentence.entities[relation.tail]
-        yield (head.start, head.end), (tail.start, tail.end), relation.type
+def _mentions(sentence: Sentence, relation: Relation) -> Tuple[Mention, Mention]:
+    """The relation's head and tail as (start, end, type)."""
+    head, tail = sentence.entities[relation.head], sentence.entities[relation.tail]
+    return (head.start, head.end, head.type), (tail.start, tail.end, tail.type)
 
 
 def _metadata(sentence: Sentence, symmetric: FrozenSet[str]) -> Dict:
-    def mention(index: int) -> Tuple[int, int, str]:
-        entity = sentence.entities[index]
-        return entity.start, entity.end, entity.type
-
-    def triple(relation: Relation):
-        head, tail = mention(relation.head), mention(relation.tail)
-        if relation.type in symmetric and tail < head:  # stored head-before-tail
-            head, tail = tail, head
-        return head, tail, relation.type
+    def triple(relation: Relation) -> Tuple[Mention, Mention, str]:
+        return (*canonical_relation(*_mentions(sentence, relation), relation.type, symmetric), relation.type)
 
     return {
         "tokens": sentence.tokens,
         "doc_key": sentence.doc_key,
         "sentence_index": sentence.sentence_index,
         "source": sentence.source,
-        "gold_entities": sorted({mention(index) for index in range(len(sentence.entities))}),
+        "gold_entities": sorted({(e.start, e.end, e.type) for e in sentence.entities}),
         "gold_relations": sorted({triple(relation) for relation in sentence.relations}),
     }
 

@@ -8,6 +8,8 @@ from allennlp.common.util import is_distributed
 from allennlp.nn.util import dist_reduce_sum
 from allennlp.training.metrics.metric import Metric
 
+from sinet_allen.dataset_readers.formats import canonical_relation
+
 Span = Tuple[int, int, str]  # (word start, word end exclusive, entity type)
 Relation = Tuple[Span, Span, str]  # (head, tail, relation type)
 Counts = Tuple[int, int, int]  # (true positives, predicted, gold)
@@ -37,14 +39,10 @@ def _normalise(sentence: Any, symmetric: Set[str]) -> Dict[str, Set[tuple]]:
     strict: Set[tuple] = set()
     for head, tail, label in _field(sentence, "relations"):
         label = str(label)
-        h = (int(head[0]), int(head[1]), str(head[2]))
-        t = (int(tail[0]), int(tail[1]), str(tail[2]))
-        h_span, t_span = h[:2], t[:2]
-        if label in symmetric:
-            # Unordered pairs: sort so (A, B) and (B, A) collapse to one key.
-            h_span, t_span = sorted((h_span, t_span))
-            h, t = sorted((h, t))
-        rels.add((label, h_span, t_span))
+        # A symmetric pair in either order becomes one key (the two spans always differ).
+        h, t = canonical_relation((int(head[0]), int(head[1]), str(head[2])),
+                                  (int(tail[0]), int(tail[1]), str(tail[2])), label, symmetric)
+        rels.add((label, h[:2], t[:2]))
         strict.add((label, h, t))
     return {"ent": ents, "rel": rels, "rel_strict": strict}
 

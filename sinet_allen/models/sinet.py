@@ -16,6 +16,7 @@ from allennlp.modules.seq2vec_encoders import ClsPooler
 from allennlp.nn import InitializerApplicator
 from allennlp.nn.util import batched_index_select, get_text_field_mask
 
+from sinet_allen.dataset_readers.formats import canonical_relation
 from sinet_allen.dataset_readers.joint_ie import NO_ENTITY
 from sinet_allen.metrics.joint_ie_f1 import JointIEF1
 from sinet_allen.modules.fast_dropout import use_fast_dropout
@@ -409,8 +410,8 @@ class Sinet(Model):
             relation_scores[sentence, pair, label].tolist(),
         ):
             name = names[label_index]
-            if name in self.symmetric_relations and entities[b][tail][:2] < entities[b][head][:2]:
-                head, tail = tail, head
+            head, tail = canonical_relation(head, tail, name, self.symmetric_relations,
+                                            mention=lambda entity: entities[b][entity][:3])
             key = (head, tail, name)
             found[b][key] = max(found[b].get(key, 0.0), score)
         return [[(*key, score) for key, score in sorted(relations.items())] for relations in found]

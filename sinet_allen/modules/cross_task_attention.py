@@ -10,10 +10,13 @@ TARGETS = {"none": (False, False), "ner": (True, False), "re": (False, True), "b
 class CrossTaskAttentionLayer(torch.nn.Module):
     """One step: a task's agent (the query) attends over the other task's tokens plus itself.
 
-    `LN(softmax(q k^T / sqrt(d/h)) v + query)`, with W_q, W_k, W_v shared by both directions.
+    `LN(softmax(q k^T / sqrt(d/h)) v + query)`, with W_q, W_k, W_v shared by both directions; with
+    `output_projection`, `LN(dropout(W_o (softmax(q k^T / sqrt(d/h)) v) + b_o) + query)` as in the
+    authors' code.
     """
 
-    def __init__(self, input_dim: int, num_heads: int, attention_dropout: float, layer_norm: bool):
+    def __init__(self, input_dim: int, num_heads: int, attention_dropout: float, layer_norm: bool,
+                 output_projection: bool = False, projection_dropout: float = 0.2):
         super().__init__()
         if input_dim % num_heads:
             raise ConfigurationError(f"CTAM: input_dim {input_dim} is not divisible by {num_heads} heads")
@@ -23,6 +26,8 @@ class CrossTaskAttentionLayer(torch.nn.Module):
         self.value = torch.nn.Linear(input_dim, input_dim, bias=False)
         self.dropout = torch.nn.Dropout(attention_dropout)
         self.norm = torch.nn.LayerNorm(input_dim) if layer_norm else torch.nn.Identity()
+        self.projection = torch.nn.Linear(input_dim, input_dim) if output_projection else None
+        self.projection_dropout = torch.nn.Dropout(projection_dropout)
 
     def forward(self, agent: torch.Tensor, other_states: torch.Tensor, other_mask: torch.BoolTensor):
         batch, dim = agent.shape
@@ -40,7 +45,10 @@ class CrossTaskAttentionLayer(torch.nn.Module):
         scores = scores.masked_fill(~key_mask.unsqueeze(1), torch.finfo(scores.dtype).min)
         pooled = self.dropout(scores.softmax(dim=-1)) @ memory  # [batch, heads, dim]
         attended = pooled.transpose(0, 1) @ self._per_head(self.value.weight).transpose(1, 2)  # [heads, batch, head_dim]
-        return self.norm(attended.transpose(0, 1).reshape(batch, dim) + agent)
+        attended = attended.transpose(0, 1).reshape(batch, dim)
+        if self.projection is not None:  # one [batch, dim] product: nothing to gain from folding it in
+            attended = self.projection_dropout(self.projection(attended))
+        return self.norm(attended + agent)
 
     def _per_head(self, weight: torch.Tensor) -> torch.Tensor:
         """`[dim, dim]` projection weight -> `[heads, head_dim, dim]`: head h's output rows."""
@@ -49,8 +57,31 @@ class CrossTaskAttentionLayer(torch.nn.Module):
 
 @TaskInteraction.register("cross_task_attention")
 class CrossTaskAttention(TaskInteraction):
-    """Stacked CTAM layers; `targets` picks which task receives the attended agent
-    (`none`, `ner`, `re` or `both`; SINET uses both, the CTAM_NER/CTAM_RE ablations one)."""
+    """CTAM (the paper's Eq. 3): each task's agent attends over the other task's token states plus
+    itself, with a residual and LayerNorm; the paper's settings are the defaults.
+
+    # Parameters
+
+    input_dim : `int`
+        The size of the token states and agents; the model passes its encoder's output size.
+    num_heads : `int`, optional (default = `4`)
+        Attention heads; `input_dim` must be divisible by it.
+    num_layers : `int`, optional (default = `1`)
+        CTAM layers stacked, each taking the previous layer's agents as its queries (the paper's
+        depth D; the authors' code has one layer).
+    attention_dropout : `float`, optional (default = `0.2`)
+        Dropout on the attention weights.
+    layer_norm : `bool`, optional (default = `True`)
+        LayerNorm after the residual (Table 3 compares it with none).
+    targets : `str`, optional (default = `"both"`)
+        Which classifiers receive the attended agent: `"both"` (SINET), `"ner"` or `"re"` (the
+        CTAM_NER and CTAM_RE ablations), or `"none"`.
+    output_projection : `bool`, optional (default = `False`)
+        A d x d linear layer with bias, then dropout, on the attended vector before the residual,
+        as in the authors' code (`proj`, `proj_drop`); Eq. 3 has none (docs/fidelity.md).
+    projection_dropout : `float`, optional (default = `0.2`)
+        The dropout after the output projection (the authors' value); unused without it.
+    """
 
     def __init__(
         self,
@@ -60,13 +91,16 @@ class CrossTaskAttention(TaskInteraction):
         attention_dropout: float = 0.2,
         layer_norm: bool = True,
         targets: str = "both",
+        output_projection: bool = False,
+        projection_dropout: float = 0.2,
     ) -> None:
         super().__init__()
         if targets not in TARGETS:
             raise ConfigurationError(f"CTAM targets must be one of {sorted(TARGETS)}, got {targets!r}")
         self.update_entity, self.update_relation = TARGETS[targets]
         self.layers = torch.nn.ModuleList(
-            CrossTaskAttentionLayer(input_dim, num_heads, attention_dropout, layer_norm)
+            CrossTaskAttentionLayer(input_dim, num_heads, attention_dropout, layer_norm, output_projection,
+                                    projection_dropout)
             for _ in range(num_layers)
         )
 

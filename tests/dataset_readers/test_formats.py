@@ -1,12 +1,13 @@
-"""Reading, validating and writing the SpERT- and DyGIE-style formats."""
+"""Reading, validating and writing the SpERT- and DyGIE-style formats; the canonical order of a
+symmetric relation."""
 import json
 import logging
 
 import pytest
 
 from sinet_allen.dataset_readers.formats import (Entity, FormatError, Relation, Sentence,
-                                                 detect_format, load_types, read_sentences,
-                                                 write_dygie, write_spert)
+                                                 canonical_relation, detect_format, load_types,
+                                                 read_sentences, write_dygie, write_spert)
 from conftest import FIXTURE_DATA as FIXTURES, require_real_data
 
 TYPES = FIXTURES / "spert/types.json"
@@ -421,3 +422,15 @@ def test_real_scierc_spert_and_dygie_agree(data_dir):
                 sum(len(s.relations) for s in sentences)) == (551, 1685, 974)
     for a, b in zip(spert, dygie):
         assert gold(a) == gold(b), (a.source, b.source)
+
+
+def test_canonical_relation_orders_only_symmetric_types():
+    first, second = (0, 2, "PER"), (4, 5, "PER")
+    assert canonical_relation(second, first, "PER-SOC", {"PER-SOC"}) == (first, second)
+    assert canonical_relation(first, second, "PER-SOC", {"PER-SOC"}) == (first, second)
+    assert canonical_relation(second, first, "PHYS", {"PER-SOC"}) == (second, first)
+    # Same start: the shorter span first, then the type.
+    assert canonical_relation((3, 5, "ORG"), (3, 4, "PER"), "X", {"X"}) == ((3, 4, "PER"), (3, 5, "ORG"))
+    # Any items, ordered by the mention they stand for (the model passes entity indices).
+    mentions = {7: second, 9: first}
+    assert canonical_relation(7, 9, "PER-SOC", {"PER-SOC"}, mention=mentions.get) == (9, 7)

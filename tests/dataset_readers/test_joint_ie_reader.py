@@ -1,7 +1,7 @@
 """The `joint_ie` reader: training candidates (gold plus sampled negatives), evaluation candidates
 (all spans), reproducible sampling, complete gold in the metadata, wordpiece alignment, over-long
-sentences, and the same gold from SpERT- and DyGIE-style files (fixtures and, when present, the
-real SciERC test set)."""
+sentences, the same gold from SpERT- and DyGIE-style files (fixtures and, when present, the
+real SciERC test set), and the three treatments of the reverse of a symmetric relation."""
 import json
 import logging
 
@@ -9,11 +9,14 @@ import pytest
 from allennlp.data import Batch, Vocabulary
 
 from conftest import FIXTURE_DATA, TINY_BERT, require_real_data
+from allennlp.common.checks import ConfigurationError
+
 from sinet_allen.dataset_readers.formats import FormatError, load_types, read_sentences
 from sinet_allen.dataset_readers.joint_ie import NO_ENTITY, JointIEReader
 
 SPERT = FIXTURE_DATA / "spert"
 DYGIE = FIXTURE_DATA / "dygie"
+ACE_LIKE = FIXTURE_DATA / "ace_like"  # ACE05-style DyGIE lines without a types file; PER-SOC is symmetric
 TYPES = SPERT / "types.json"
 SYMMETRIC = load_types(TYPES).symmetric
 SPLITS = ("train", "dev", "test")
@@ -21,11 +24,12 @@ SPLITS = ("train", "dev", "test")
 
 def reader(**kwargs) -> JointIEReader:
     kwargs.setdefault("types_file", str(TYPES))
+    kwargs.setdefault("symmetric_relations", sorted(SYMMETRIC) if kwargs["types_file"] else [])
     return JointIEReader(transformer_model=str(TINY_BERT), **kwargs)
 
 
-def sentences(path):
-    return list(read_sentences(path, types=load_types(TYPES)))
+def sentences(path, types=TYPES):
+    return list(read_sentences(path, types=load_types(types) if types else None))
 
 
 def spans_of(instance):
@@ -324,22 +328,94 @@ def test_real_scierc_test_set_in_both_formats():
         assert first == second, f"sentence {index} differs"
 
 
-def test_the_reverse_of_a_symmetric_relation_can_be_left_out_of_the_samples():
-    training = reader(negative_sampling=True, neg_relation_count=1000, reverse_symmetric_positives=False)
-    left_out = 0
-    for sentence, instance in zip(sentences(SPERT / "train.json"), training.read(str(SPERT / "train.json"))):
-        spans = spans_of(instance)
-        pairs, pair_labels = relation_pairs(instance)
-        as_spans = {(spans[head], spans[tail]): labels for (head, tail), labels in zip(pairs, pair_labels)}
-        direct = {}
-        for relation in sentence.relations:
-            head, tail = sentence.entities[relation.head], sentence.entities[relation.tail]
-            direct.setdefault(((head.start, head.end), (tail.start, tail.end)), set()).add(relation.type)
-        assert {pair: labels for pair, labels in as_spans.items() if labels} == direct
-        reverses = {pair[::-1] for pair, labels in direct.items() if labels & SYMMETRIC} - set(direct)
-        assert not reverses & set(as_spans)  # neither a positive nor a negative sample
-        # Every other ordered pair of gold entities is a negative (there is room for all of them).
-        gold = len(set((e.start, e.end) for e in sentence.entities))
-        assert len(as_spans) == gold * (gold - 1) - len(reverses)
-        left_out += len(reverses)
-    assert left_out >= 2
+# --- the reverse of a symmetric relation ----------------------------------------------------
+
+def pairs_by_span(instance):
+    """The relation candidates as (head span, tail span) -> labels (empty for a negative)."""
+    spans = spans_of(instance)
+    pairs, pair_labels = relation_pairs(instance)
+    return {(spans[head], spans[tail]): labels for (head, tail), labels in zip(pairs, pair_labels)}
+
+
+def canonical_gold(sentence, symmetric):
+    """Gold (head span, tail span) -> types, a symmetric relation head before tail only, written out
+    here rather than through `canonical_relation`, so that the reader is checked against it."""
+    gold = {}
+    for relation in sentence.relations:
+        head, tail = sentence.entities[relation.head], sentence.entities[relation.tail]
+        head, tail = (head.start, head.end, head.type), (tail.start, tail.end, tail.type)
+        if relation.type in symmetric and tail < head:
+            head, tail = tail, head
+        gold.setdefault((head[:2], tail[:2]), set()).add(relation.type)
+    return gold
+
+
+SAMPLES = {  # (data file, types file, symmetric types) of the two fixtures with symmetric relations
+    "scierc-like": (SPERT / "train.json", TYPES, sorted(SYMMETRIC)),
+    "ace-like": (ACE_LIKE / "train.jsonl", None, ["PER-SOC"]),
+}
+
+
+@pytest.mark.parametrize("data", sorted(SAMPLES))
+@pytest.mark.parametrize("treatment", ["positive", "left_out", "negative"])
+def test_the_reverse_of_a_symmetric_relation_is_treated_as_configured(data, treatment):
+    path, types, symmetric = SAMPLES[data]
+    # Room for every unrelated pair, so that "may be sampled" becomes "is sampled".
+    training = reader(negative_sampling=True, neg_relation_count=10_000, types_file=types and str(types),
+                      symmetric_relations=symmetric, symmetric_reverse=treatment)
+    reverses_seen = 0
+    for sentence, instance in zip(sentences(path, types), training.read(str(path))):
+        candidates = pairs_by_span(instance)
+        positives = {pair: labels for pair, labels in candidates.items() if labels}
+        negatives = {pair for pair, labels in candidates.items() if not labels}
+        gold = canonical_gold(sentence, symmetric)
+        # The reverses that are no gold pair themselves.
+        reverses = {pair[::-1] for pair, labels in gold.items() if labels & set(symmetric)} - set(gold)
+        if treatment == "positive":  # the canonical pair and its reverse carry the symmetric types
+            expected = {pair: set(labels) for pair, labels in gold.items()}
+            for pair, labels in gold.items():
+                if labels & set(symmetric):
+                    expected.setdefault(pair[::-1], set()).update(labels & set(symmetric))
+            assert positives == expected
+        else:
+            assert positives == gold
+        if treatment == "negative":
+            assert reverses <= negatives
+        else:
+            assert not reverses & negatives
+        # Every other ordered pair of distinct gold spans is a negative.
+        spans = {(e.start, e.end) for e in sentence.entities}
+        assert {(a, b) for a in spans for b in spans if a != b} - set(positives) - reverses <= negatives
+        reverses_seen += len(reverses)
+    assert reverses_seen >= 2
+
+
+def test_the_ace_like_gold_is_stored_in_canonical_order():
+    """Without a types file the reader still knows PER-SOC from its symmetric_relations: the
+    fixture writes one PER-SOC relation tail first, and the metadata stores it head first."""
+    evaluation = reader(types_file=None, symmetric_relations=["PER-SOC"])
+    relations = [relation for instance in evaluation.read(str(ACE_LIKE / "train.jsonl"))
+                 for relation in instance["metadata"].metadata["gold_relations"]]
+    assert ((0, 2, "PER"), (4, 5, "PER"), "PER-SOC") in relations  # written as (wife, John Smith)
+    directed = reader(types_file=None).read(str(ACE_LIKE / "train.jsonl"))
+    assert ((4, 5, "PER"), (0, 2, "PER"), "PER-SOC") in [
+        relation for instance in directed for relation in instance["metadata"].metadata["gold_relations"]]
+
+
+@pytest.mark.parametrize("symmetric, problem", [
+    (["Compare"], "relation type 'Conjunction' is marked symmetric, but the reader's symmetric_relations "
+                  "do not name it"),
+    (["Compare", "Conjunction", "Used-for"], "symmetric_relations name 'Used-for', but the types file does "
+                                             "not mark it symmetric"),
+    (["Compare", "Conjunction", "Synonym"], "symmetric_relations name 'Synonym', but the types file declares "
+                                            "no such type"),
+])
+def test_the_types_files_symmetric_flags_must_agree_with_the_config(symmetric, problem):
+    with pytest.raises(FormatError, match=f"{TYPES}: .*{problem}"):
+        list(reader(symmetric_relations=symmetric).read(str(SPERT / "dev.json")))
+
+
+def test_an_unknown_symmetric_reverse_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="symmetric_reverse must be one of positive, left_out, "
+                                                 "negative, got 'drop'"):
+        reader(symmetric_reverse="drop")

@@ -544,6 +544,17 @@ class TestSinet(ModelTestCase):
         with pytest.raises(ConfigurationError, match=f"{setting} must be one of float32, bfloat16, not 'int8'"):
             self.build({f"model.{setting}": "int8"})
 
+    def test_a_symmetric_relation_is_decoded_head_first_once_with_its_best_score(self):
+        labels = self.model.vocab.get_token_to_index_vocabulary("relation_labels")
+        keep = torch.tensor([[True, False, True]])  # the sentence's entities 0 and 1 are spans 0 and 2
+        entities = [[(0, 1, "Method", 0.875), (3, 5, "Task", 0.75)]]
+        pairs = torch.tensor([[[2, 0], [0, 2]]])  # (Task, Method), then (Method, Task)
+        scores = torch.zeros(1, 2, len(labels))
+        scores[0, 0, labels["Compare"]], scores[0, 1, labels["Compare"]] = 0.75, 0.625
+        scores[0, 0, labels["Used-for"]] = 0.875  # directed: keeps its order
+        decoded = self.model._decode_relations(keep, pairs, torch.ones(1, 2, dtype=torch.bool), scores, entities)
+        assert decoded == [[(0, 1, "Compare", 0.75), (1, 0, "Used-for", 0.875)]]
+
     def test_a_symmetric_relation_that_is_no_relation_type_is_warned_of(self, caplog):
         # A misspelt name would leave the type meant decoded and scored as directed.
         with caplog.at_level(logging.WARNING, logger="sinet_allen"):

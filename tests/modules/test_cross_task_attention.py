@@ -30,7 +30,8 @@ def ctam(**kwargs) -> CrossTaskAttention:
 
 def reference_layer(layer: CrossTaskAttentionLayer, agent, other_states, other_mask):
     """`LN(softmax(q k^T / sqrt(d/h)) v + agent)` one sentence and one head at a time, keys and
-    values over the sentence's valid positions of the other task plus the agent itself."""
+    values over the sentence's valid positions of the other task plus the agent itself; with the
+    output projection `LN(W_o (...) + b_o + agent)` (no dropout in evaluation)."""
     heads, dim = layer.num_heads, agent.size(-1)
     size = dim // heads
     outputs = []
@@ -42,7 +43,10 @@ def reference_layer(layer: CrossTaskAttentionLayer, agent, other_states, other_m
             part = slice(h * size, (h + 1) * size)
             weights = torch.softmax(keys[:, part] @ query[part] / math.sqrt(size), dim=0)
             attended.append(weights @ values[:, part])
-        outputs.append(layer.norm(torch.cat(attended) + agent[b]))
+        attended = torch.cat(attended)
+        if layer.projection is not None:
+            attended = attended @ layer.projection.weight.T + layer.projection.bias
+        outputs.append(layer.norm(attended + agent[b]))
     return torch.stack(outputs)
 
 
@@ -63,9 +67,13 @@ def assert_views_close(actual: TaskViews, expected: TaskViews):
 @pytest.mark.parametrize("num_heads", [1, 2, 4, 8])
 @pytest.mark.parametrize("num_layers", [1, 2, 3])
 @pytest.mark.parametrize("layer_norm", [True, False])
-def test_matches_the_reference(num_heads, num_layers, layer_norm):
+@pytest.mark.parametrize("output_projection", [False, True])
+def test_matches_the_reference(num_heads, num_layers, layer_norm, output_projection):
     torch.manual_seed(num_heads * 10 + num_layers)
-    module = ctam(num_heads=num_heads, num_layers=num_layers, layer_norm=layer_norm)
+    module = ctam(num_heads=num_heads, num_layers=num_layers, layer_norm=layer_norm,
+                  output_projection=output_projection)
+    if output_projection:  # a bias that is not zero, so that the reference would see it missing
+        torch.nn.init.normal_(module.layers[0].projection.bias)
     views, mask = make_views(), make_mask([7, 4, 1])
     assert_views_close(module(views, mask), reference(module, views, mask))
 
@@ -83,7 +91,9 @@ def test_padding_is_masked_out_of_the_keys():
                                                       relation_states=views.relation_states), output)
     # ...and they get no gradient.
     states = views.entity_states.clone().requires_grad_(True)
-    module(views._replace(relation_states=states, entity_states=states), mask).entity_agent.sum().backward()
+    agent = module(views._replace(relation_states=states, entity_states=states), mask).entity_agent
+    # Weighted: the plain sum of a LayerNorm's output is its bias's sum, whatever the input.
+    (agent * torch.linspace(-1, 1, DIM, dtype=agent.dtype)).sum().backward()
     assert (states.grad[~mask] == 0).all() and (states.grad[mask] != 0).any()
 
 
@@ -137,6 +147,9 @@ def test_parameters_are_shared_by_both_directions():
     without_norm = CrossTaskAttention(input_dim=DIM, layer_norm=False)
     assert {name for name, _ in without_norm.named_parameters()} == {
         "layers.0.query.weight", "layers.0.key.weight", "layers.0.value.weight"}
+    projected = CrossTaskAttention(input_dim=DIM, layer_norm=False, output_projection=True)
+    assert {name: tuple(p.shape) for name, p in projected.named_parameters()
+            if "projection" in name} == {"layers.0.projection.weight": (DIM, DIM), "layers.0.projection.bias": (DIM,)}
 
 
 def test_layer_norm_normalises_the_agents():
@@ -159,6 +172,19 @@ def test_attention_dropout_acts_in_training_only():
     assert not torch.allclose(module(views, mask).entity_agent, first.entity_agent)
 
 
+def test_projection_dropout_acts_in_training_only():
+    module = CrossTaskAttention(input_dim=DIM, attention_dropout=0.0, output_projection=True,
+                                projection_dropout=0.5).double()
+    views, mask = make_views(), make_mask([7, 7, 7])
+    module.eval()
+    evaluated = module(views, mask).entity_agent
+    module.train()
+    torch.manual_seed(1)
+    assert not torch.allclose(module(views, mask).entity_agent, evaluated)
+    module.layers[0].projection_dropout.p = 0.0  # the only source of randomness left
+    torch.testing.assert_close(module(views, mask).entity_agent, evaluated)
+
+
 def test_built_from_config_with_the_input_dim():
     params = Params({"type": "cross_task_attention", "num_heads": 2, "num_layers": 3,
                      "layer_norm": False, "targets": "re", "attention_dropout": 0.0})
@@ -167,3 +193,8 @@ def test_built_from_config_with_the_input_dim():
     assert len(module.layers) == 3 and module.layers[0].num_heads == 2
     assert (module.update_entity, module.update_relation) == (False, True)
     assert isinstance(module.layers[0].norm, torch.nn.Identity)
+    assert module.layers[0].projection is None
+    projected = Lazy(TaskInteraction, params=Params({"type": "cross_task_attention", "output_projection": True,
+                                                      "projection_dropout": 0.1})).construct(input_dim=DIM)
+    assert projected.layers[0].projection.in_features == DIM
+    assert projected.layers[0].projection_dropout.p == 0.1

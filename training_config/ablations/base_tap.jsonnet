@@ -1,6 +1,2 @@
-// Table 4 "Base+TAP": task-aware projections, each classifier reads its own projected [CLS]; no CTAM.
-local sinet = import '../sinet_scierc.jsonnet';
-
-sinet {
-  model+: { interaction: null },
-}
+// Table 4 "Base+TAP" on SciERC (see ablations.libsonnet).
+(import 'ablations.libsonnet').base_tap(import '../sinet_scierc.jsonnet')

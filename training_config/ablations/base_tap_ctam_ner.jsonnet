@@ -1,6 +1,2 @@
-// Table 4 "Base+TAP+CTAM_NER": only the entity classifier receives the cross-task attended agent.
-local sinet = import '../sinet_scierc.jsonnet';
-
-sinet {
-  ctam+:: { targets: 'ner' },
-}
+// Table 4 "Base+TAP+CTAM_NER" on SciERC (see ablations.libsonnet).
+(import 'ablations.libsonnet').base_tap_ctam_ner(import '../sinet_scierc.jsonnet')

@@ -1,6 +1,2 @@
-// Table 4 "Base+TAP+CTAM_RE": only the relation classifier receives the cross-task attended agent.
-local sinet = import '../sinet_scierc.jsonnet';
-
-sinet {
-  ctam+:: { targets: 're' },
-}
+// Table 4 "Base+TAP+CTAM_RE" on SciERC (see ablations.libsonnet).
+(import 'ablations.libsonnet').base_tap_ctam_re(import '../sinet_scierc.jsonnet')
