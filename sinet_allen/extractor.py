@@ -22,11 +22,13 @@ class Extractor:
 
     @classmethod
     def from_archive(
-        cls, path: Union[str, Path], cuda_device: int = -1, inference_precision: str = "float32"
+        cls, path: Union[str, Path], cuda_device: int = -1, inference_precision: str = "float32",
+        attention: bool = False,
     ) -> "Extractor":
         """Loads a `model.tar.gz` written by `allennlp train`; `cuda_device` -1 means the CPU.
-        `inference_precision` "bfloat16" runs a bfloat16 copy of the encoder (faster)."""
-        return cls(load_predictor(path, cuda_device, inference_precision))
+        `inference_precision` "bfloat16" runs a bfloat16 copy of the encoder (faster); `attention`
+        adds each sentence's attention maps to the results (docs/prediction.md)."""
+        return cls(load_predictor(path, cuda_device, inference_precision, attention))
 
     def extract(self, text: str) -> JsonDict:
         """`tokens`, `sentences`, `entities` and `relations` of the text (see docs/prediction.md),

@@ -1,5 +1,6 @@
 """SINET: span-based joint entity and relation extraction with task-aware projection and
 cross-task attention (Luo et al., LREC-COLING 2024). Every ablation is a choice of modules."""
+import contextlib
 import copy
 import functools
 import logging
@@ -19,6 +20,7 @@ from allennlp.nn.util import batched_index_select, get_text_field_mask
 from sinet_allen.dataset_readers.formats import canonical_relation
 from sinet_allen.dataset_readers.joint_ie import NO_ENTITY
 from sinet_allen.metrics.joint_ie_f1 import JointIEF1
+from sinet_allen.models.attention_maps import AttentionRecorder, word_ranges
 from sinet_allen.modules.fast_dropout import use_fast_dropout
 from sinet_allen.modules.range_span_extractors import RangeMaxSpanExtractor
 from sinet_allen.modules.task_interaction import TaskInteraction, TaskViews
@@ -101,6 +103,10 @@ class Sinet(Model):
     fast_dropout : `bool`, optional (default = `True`)
         Makes every dropout, the encoder's included, a `FastDropout` (the same distribution, fewer
         random draws on CPU); `False` keeps PyTorch's dropout and the random masks of earlier runs.
+    return_attention : `bool`, optional (default = `False`)
+        Outside training, adds `attention` to the output: per sentence the encoder's last-layer
+        [CLS] attention and the CTAM agents' attention per word (sinet_allen/models/attention_maps.py).
+        Off, nothing is recorded; the `sinet` predictor's `attention` argument turns it on.
     initializer : `InitializerApplicator`, optional (default = `InitializerApplicator()`)
         Applied after the BERT-like initialisation.
     """
@@ -128,6 +134,7 @@ class Sinet(Model):
         inference_precision: str = "float32",
         training_precision: str = "float32",
         fast_dropout: bool = True,
+        return_attention: bool = False,
         initializer: InitializerApplicator = InitializerApplicator(),
         **kwargs,
     ) -> None:
@@ -136,6 +143,7 @@ class Sinet(Model):
             if precision not in PRECISIONS:
                 raise ConfigurationError(f"{name} must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.inference_precision = inference_precision
+        self.return_attention = return_attention
         self.training_precision = training_precision
         dim = embedder.get_output_dim()
         self.embedder = embedder
@@ -194,8 +202,11 @@ class Sinet(Model):
             )
             relation_labels = _at_least_one(relation_labels, padding=0)
         mask = get_text_field_mask(tokens)
-        states = self.encode(tokens)
-        views = self._task_views(states, mask)
+        record_attention = self.return_attention and not self.training
+        with (AttentionRecorder(self._embedder_in_use(), self.interaction) if record_attention
+              else contextlib.nullcontext()) as recorder:
+            states = self.encode(tokens)
+            views = self._task_views(states, mask)
         span_mask = entity_spans[..., 0] >= 0
         widths = self.width_embedding(
             (entity_spans[..., 1] - entity_spans[..., 0]).clamp(0, self.width_embedding.num_embeddings - 1)
@@ -218,6 +229,9 @@ class Sinet(Model):
                 [{"entities": m["gold_entities"], "relations": m["gold_relations"]} for m in metadata],
             )
             output["metadata"] = metadata
+        if record_attention:
+            ranges = word_ranges(entity_spans, entity_wordpiece_spans, [len(m["tokens"]) for m in metadata])
+            output["attention"] = recorder.word_maps(mask, ranges)
         return output
 
     # --- representations -----------------------------------------------------------------------
@@ -228,9 +242,13 @@ class Sinet(Model):
         if self.training and self.training_precision == "bfloat16":
             with torch.autocast(self.width_embedding.weight.device.type, dtype=torch.bfloat16):
                 return self.embedder(tokens).float()
+        return self._embedder_in_use()(tokens).float()
+
+    def _embedder_in_use(self) -> torch.nn.Module:
+        """The embedder outside autocast: the model's own, or its bfloat16 copy for inference."""
         if self.training or self.inference_precision == "float32":
-            return self.embedder(tokens)
-        return self._bfloat16_embedder()(tokens).float()
+            return self.embedder
+        return self._bfloat16_embedder()
 
     def _bfloat16_embedder(self) -> torch.nn.Module:
         # A copy rather than autocast, which would convert every weight again on every call. It

@@ -24,6 +24,8 @@ class CrossTaskAttentionLayer(torch.nn.Module):
         self.query = torch.nn.Linear(input_dim, input_dim, bias=False)
         self.key = torch.nn.Linear(input_dim, input_dim, bias=False)
         self.value = torch.nn.Linear(input_dim, input_dim, bias=False)
+        # A module rather than a call, so the weights can be read by a forward hook (attention maps).
+        self.softmax = torch.nn.Softmax(dim=-1)
         self.dropout = torch.nn.Dropout(attention_dropout)
         self.norm = torch.nn.LayerNorm(input_dim) if layer_norm else torch.nn.Identity()
         self.projection = torch.nn.Linear(input_dim, input_dim) if output_projection else None
@@ -43,7 +45,7 @@ class CrossTaskAttentionLayer(torch.nn.Module):
         query_in_memory = (query @ self._per_head(self.key.weight)).transpose(0, 1)  # [batch, heads, dim]
         scores = query_in_memory @ memory.transpose(1, 2) / head_dim ** 0.5  # [batch, heads, keys]
         scores = scores.masked_fill(~key_mask.unsqueeze(1), torch.finfo(scores.dtype).min)
-        pooled = self.dropout(scores.softmax(dim=-1)) @ memory  # [batch, heads, dim]
+        pooled = self.dropout(self.softmax(scores)) @ memory  # [batch, heads, dim]
         attended = pooled.transpose(0, 1) @ self._per_head(self.value.weight).transpose(1, 2)  # [heads, batch, head_dim]
         attended = attended.transpose(0, 1).reshape(batch, dim)
         if self.projection is not None:  # one [batch, dim] product: nothing to gain from folding it in

@@ -60,12 +60,13 @@ def sentence_count(result: JsonDict) -> int:
 
 
 def load_predictor(archive: Union[str, Path], cuda_device: int = -1,
-                   inference_precision: str = "float32") -> SinetPredictor:
-    """The `sinet` predictor of a `model.tar.gz`; `cuda_device` -1 means the CPU, and
-    `inference_precision` "bfloat16" runs a bfloat16 copy of the encoder (faster)."""
+                   inference_precision: str = "float32", attention: bool = False) -> SinetPredictor:
+    """The `sinet` predictor of a `model.tar.gz`; `cuda_device` -1 means the CPU,
+    `inference_precision` "bfloat16" runs a bfloat16 copy of the encoder (faster), and `attention`
+    adds each sentence's attention maps."""
     loaded = load_archive(str(archive), cuda_device=cuda_device,
                           overrides={"model.inference_precision": inference_precision})
-    return Predictor.from_archive(loaded, "sinet")
+    return Predictor.from_archive(loaded, "sinet", extra_args={"attention": attention})
 
 
 def predict_in_groups(predictor: SinetPredictor, inputs: Iterable[JsonDict], batch_size: int) -> Iterator[JsonDict]:

@@ -9,12 +9,18 @@ A prediction file holds one JSON object per line: per input line (`allennlp pred
      "entities": [{"type", "start", "end", "text", ["char_start", "char_end"], "score"}],
      "relations": [{"head", "tail", "type", "score"}],
      ["sentences": [[start, end], ...]],
-     ["gold_entities": [{"type", "start", "end", "text"}], "gold_relations": [{"head", "tail", "type"}]]}
+     ["gold_entities": [{"type", "start", "end", "text"}], "gold_relations": [{"head", "tail", "type"}]],
+ ["attention": [{"encoder": [w], "ner": {"mean", "self", "heads", "self_heads"} | null, "re": ... | null,
+                 ["note"]}, ...]]}
 
 Offsets are word offsets, `end` exclusive; `char_start`/`char_end` slice raw input text; relations'
 `head` and `tail` index `entities` (gold relations index `gold_entities`); `sentences` is given for
 document inputs; the gold keys when the input had gold. An input that could not be predicted gives
 the error record `{"error": message, "line": N}` in its place.
+
+`attention` is there only when asked for (the predictor's `attention` argument): per sentence
+(null for an empty one), weights per word of that sentence, as sinet_allen/models/attention_maps.py
+defines them; `ner` and `re` are null, and `note` says why, for a model without CTAM.
 """
 import json
 from pathlib import Path
@@ -53,14 +59,17 @@ def add_sentence(entities: List[JsonDict], relations: List[JsonDict], output: Js
 
 
 def prediction_record(other: JsonDict, tokens: List[str], entities: List[JsonDict], relations: List[JsonDict],
-                      sentences: Optional[List[List[int]]] = None, gold: Optional[JsonDict] = None) -> JsonDict:
+                      sentences: Optional[List[List[int]]] = None, gold: Optional[JsonDict] = None,
+                      attention: Optional[List[Optional[JsonDict]]] = None) -> JsonDict:
     """A line in the schema's key order: the input's `other` keys (those of the same name as the
     record's own, such as a training record's gold `entities`, are replaced), the prediction, then
-    `sentences` and the gold keys where given."""
+    `sentences`, the gold keys and `attention` where given."""
     record = {"tokens": tokens, "entities": entities, "relations": relations}
     if sentences is not None:
         record["sentences"] = sentences
     record.update(gold or {})
+    if attention is not None:
+        record["attention"] = attention
     return {**{key: value for key, value in other.items() if key not in record}, **record}
 
 
@@ -91,7 +100,8 @@ def sentence_record(output: JsonDict) -> JsonDict:
     add_sentence(entities, relations, output, 0, token_surface(tokens))
     identifiers = {key: metadata[key] for key in SENTENCE_IDENTIFIERS if metadata.get(key) is not None}
     gold = gold_keys(tokens, metadata["gold_entities"], metadata["gold_relations"])
-    return prediction_record(identifiers, list(tokens), entities, relations, gold=gold)
+    attention = [output["attention"]] if "attention" in output else None
+    return prediction_record(identifiers, list(tokens), entities, relations, gold=gold, attention=attention)
 
 
 def dump_line(record: JsonDict) -> str:

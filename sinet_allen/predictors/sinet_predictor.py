@@ -104,12 +104,16 @@ class SinetPredictor(Predictor):
     batch_size : `int`, optional (default = `32`)
         The most sentences of one forward pass: a long document is split into several passes, and
         the sentences of the inputs of one `predict_batch_json` call are batched together.
+    attention : `bool`, optional (default = `False`)
+        Adds each sentence's attention maps (`attention` in the prediction format): sets the
+        model's `return_attention`, e.g. `--predictor-args '{"attention": true}'`.
     """
 
     def __init__(self, model: Model, dataset_reader: DatasetReader, frozen: bool = True,
-                 batch_size: int = 32) -> None:
+                 batch_size: int = 32, attention: bool = False) -> None:
         super().__init__(model, dataset_reader, frozen)
         self.batch_size = batch_size
+        model.return_attention = attention
         # Rule-based tokenizer and sentence splitter: no model download, no network.
         self._nlp = spacy.blank("en")
         self._nlp.add_pipe("sentencizer")
@@ -247,11 +251,15 @@ def _result(given: JsonDict, request: _Request, outputs: Iterator[JsonDict]) -> 
     entities: List[JsonDict] = []
     relations: List[JsonDict] = []
     ranges: List[List[int]] = []
+    attention: List[Optional[JsonDict]] = []
     offset = 0
     for tokens in request.sentences:
         ranges.append([offset, offset + len(tokens)])
+        output = next(outputs) if tokens else {}
         if tokens:
-            add_sentence(entities, relations, next(outputs), offset, request.surface)
+            add_sentence(entities, relations, output, offset, request.surface)
+        attention.append(output.get("attention"))
         offset += len(tokens)
     other = {key: value for key, value in given.items() if key not in INPUT_KEYS}
-    return prediction_record(other, request.tokens, entities, relations, ranges if request.is_document else None)
+    return prediction_record(other, request.tokens, entities, relations, ranges if request.is_document else None,
+                             attention=attention if any(attention) else None)
