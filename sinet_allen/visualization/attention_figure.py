@@ -67,7 +67,8 @@ def draw(record: JsonDict, output_stem: Path) -> List[Path]:
         axes.set_title(attention["note"], fontsize=8)
     figure.tight_layout()
     paths = [output_stem.with_suffix(f".{extension}") for extension in FORMATS]
-    for path in paths:
-        figure.savefig(path, dpi=150)
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # SVG text as text: searchable, small
+        for path in paths:
+            figure.savefig(path, dpi=150)
     plt.close(figure)
     return paths
