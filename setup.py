@@ -7,6 +7,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["sinet_allen", "sinet_allen.*"]),
+    package_data={"sinet_allen.server": ["page.html"]},  # the demo page of allennlp sinet-serve
     python_requires=">=3.10",
     # The full, pinned run-time stack lives in requirements.txt: allennlp itself must be installed
     # with --no-deps (its published pins cannot be met on Python 3.11), see the Makefile.

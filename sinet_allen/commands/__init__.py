@@ -5,6 +5,7 @@ from sinet_allen.commands.convert import SinetConvert
 from sinet_allen.commands.experiment import SinetExperiment
 from sinet_allen.commands.extract import SinetExtract
 from sinet_allen.commands.report import SinetReport
+from sinet_allen.commands.serve import SinetServe
 from sinet_allen.commands.significance import SinetSignificance
 
-__all__ = ["SinetAttention", "SinetCheckData", "SinetConvert", "SinetExperiment", "SinetExtract", "SinetReport", "SinetSignificance"]
+__all__ = ["SinetAttention", "SinetCheckData", "SinetConvert", "SinetExperiment", "SinetExtract", "SinetReport", "SinetServe", "SinetSignificance"]

@@ -6,8 +6,6 @@ from pathlib import Path
 
 from allennlp.commands.subcommand import Subcommand
 
-from sinet_allen.visualization.attention_maps import attention_figures
-
 
 @Subcommand.register("sinet-attention")
 class SinetAttention(Subcommand):
@@ -27,6 +25,9 @@ class SinetAttention(Subcommand):
 
 
 def attention_from_args(args: argparse.Namespace) -> None:
+    # Imported here: every allennlp command loads the plugin, only this one needs matplotlib.
+    from sinet_allen.visualization.attention_maps import attention_figures
+
     try:
         written = attention_figures(args.archive_file, args.input_file, args.output_dir, args.sentences,
                                     args.limit, args.cuda_device)

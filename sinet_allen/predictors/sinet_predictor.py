@@ -113,13 +113,27 @@ class SinetPredictor(Predictor):
                  batch_size: int = 32, attention: bool = False) -> None:
         super().__init__(model, dataset_reader, frozen)
         self.batch_size = batch_size
-        model.return_attention = attention
+        self._sinet = model  # AllenNLP keeps the model in a private attribute
+        self.attention = attention
         # Rule-based tokenizer and sentence splitter: no model download, no network.
         self._nlp = spacy.blank("en")
         self._nlp.add_pipe("sentencizer")
         self._nlp.max_length = sys.maxsize  # spaCy's limit guards its parser's memory; neither pipe needs it
         self.lines_seen = 0  # by `load_line`: the line number of `allennlp predict`'s error records
         self.failures = 0  # inputs that gave an error record
+
+    @property
+    def model(self) -> Model:
+        return self._sinet
+
+    @property
+    def attention(self) -> bool:
+        """Whether results carry attention maps (the model's `return_attention`); can be changed between calls."""
+        return self._sinet.return_attention
+
+    @attention.setter
+    def attention(self, wanted: bool) -> None:
+        self._sinet.return_attention = wanted
 
     # --- AllenNLP's entry points ---------------------------------------------------------------
 
