@@ -97,8 +97,9 @@ def main() -> None:
 
     with serving(create_app(load_predictor(args.archive))) as url, chromium() as driver:
         shown = extract_in_page(driver, url, args.text)
-        height = driver.execute_script("return document.body.scrollHeight")
-        driver.set_window_size(1300, height + 40)
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(1300, height + 160)  # the window's frame takes part of its height
+        time.sleep(0.5)
         driver.save_screenshot(str(args.output))
     print(f"{shown['status']}; {shown['entity_marks']} entity marks, {shown['arcs']} arcs, "
           f"{shown['shaded_words']} shaded words -> {args.output}")
