@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy  # noqa: E402
 from allennlp.common.util import JsonDict  # noqa: E402
 
+from sinet_allen.files import atomic_output  # noqa: E402
+
 ROWS = (("encoder", "Encoder [CLS]"), ("ner", "NER-aware (CTAM)"), ("re", "RE-aware (CTAM)"))
 IN_RELATION, OTHER_ENTITY, PLAIN = "#c0392b", "#1f5fbf", "black"
 FORMATS = ("png", "svg")
@@ -68,7 +70,8 @@ def draw(record: JsonDict, output_stem: Path) -> List[Path]:
     figure.tight_layout()
     paths = [output_stem.with_suffix(f".{extension}") for extension in FORMATS]
     with matplotlib.rc_context({"svg.fonttype": "none"}):  # SVG text as text: searchable, small
-        for path in paths:
-            figure.savefig(path, dpi=150)
+        for path, extension in zip(paths, FORMATS):
+            with atomic_output(path, binary=True) as file:
+                figure.savefig(file, format=extension, dpi=150)
     plt.close(figure)
     return paths

@@ -1,12 +1,12 @@
 """`allennlp sinet-attention`: Figure 4 for chosen sentences of a data file, read by the model's
 own reader (so their gold is known), with the weights beside each picture as JSON."""
-import json
 from pathlib import Path
 from typing import List, Optional, Sequence
 
 from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
+from sinet_allen.files import write_json_atomically
 from sinet_allen.visualization.attention_figure import draw
 
 
@@ -29,6 +29,6 @@ def attention_figures(archive_path: Path, data_path: Path, output_dir: Path, ind
     for index, record in zip(chosen, records):
         stem = output_dir / f"sentence_{index}"
         written += draw(record, stem)
-        stem.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        write_json_atomically(stem.with_suffix(".json"), record)
         written.append(stem.with_suffix(".json"))
     return written

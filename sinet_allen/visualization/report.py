@@ -2,7 +2,6 @@
 scores, a per-type F1 chart, the entity-type confusion matrix and every sentence with its errors
 marked (sinet_allen/visualization/error_analysis.py), filterable by error kind; with two
 prediction files, the two systems side by side on the same sentences."""
-import os
 from html import escape
 from pathlib import Path
 from typing import Dict, List, Sequence
@@ -11,6 +10,7 @@ from allennlp.common.util import JsonDict
 
 from sinet_allen.experiments.bootstrap import paired_records
 from sinet_allen.experiments.tasks import TASK_LABELS
+from sinet_allen.files import atomic_output
 from sinet_allen.metrics.joint_ie_f1 import TASKS
 from sinet_allen.predictors.prediction_format import read_predictions
 from sinet_allen.visualization.error_analysis import ERROR_KINDS, NONE, entity_confusion, scores, sentence_errors
@@ -48,9 +48,8 @@ def write_report(prediction_files: Sequence[Path], output: Path) -> None:
     for path in prediction_files[1:]:
         systems.append(paired_records(systems[0], read_predictions(path)))
     page = render([str(path) for path in prediction_files], systems)
-    partial = Path(f"{output}.partial")
-    partial.write_text(page, encoding="utf-8")
-    os.replace(partial, output)
+    with atomic_output(output) as file:
+        file.write(page)
 
 
 def render(names: Sequence[str], systems: Sequence[Sequence[JsonDict]]) -> str:

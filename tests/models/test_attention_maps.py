@@ -13,14 +13,14 @@ from allennlp.predictors import Predictor
 from conftest import FIXTURE_CONFIG, FIXTURE_DATA
 from sinet_allen.modules.cross_task_attention import CrossTaskAttentionLayer
 
-TEST = FIXTURE_DATA / "spert" / "test.json"
+TRAIN, TEST = FIXTURE_DATA / "spert" / "train.json", FIXTURE_DATA / "spert" / "test.json"
 
 
 def build(overrides=None):
     params = Params.from_file(str(FIXTURE_CONFIG), params_overrides=json.dumps(overrides or {}))
+    vocab = Vocabulary.from_instances(DatasetReader.from_params(params.pop("dataset_reader")).read(str(TRAIN)))
     reader = DatasetReader.from_params(params.pop("validation_dataset_reader"))
     instances = list(reader.read(str(TEST)))[:3]
-    vocab = Vocabulary.from_instances(instances)
     model = Model.from_params(vocab=vocab, params=params.pop("model")).eval()
     return model, reader, instances
 
