@@ -24,14 +24,13 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, List
 
 import torch
 
 # The script's folder is on sys.path: the shared helpers and the plugin's registrations.
-from benchmark_efficiency import machine_info, shareable_path
+from benchmark_efficiency import machine_info, report_header, shareable_path
 from sinet_allen.dataset_readers.formats import read_sentences
 from sinet_allen.files import write_json_atomically
 
@@ -122,7 +121,7 @@ def start_server(archive: Path, port: int, log: Path) -> subprocess.Popen:
     raise RuntimeError(f"the server did not answer /health within 600 s; see {log}")
 
 
-def main() -> None:
+def main(argv: List[str] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("archive", type=Path)
     parser.add_argument("--data-file", type=Path, required=True, help="sentences to send (SpERT or DyGIE file)")
@@ -130,7 +129,7 @@ def main() -> None:
     parser.add_argument("--requests-per-level", type=int, default=400)
     parser.add_argument("--total-requests", type=int, default=10_000)
     parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "server_cpu.json")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     bodies = [json.dumps({"tokens": s.tokens}).encode() for s in read_sentences(args.data_file) if s.tokens]
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="sinet-serve-")) / "server.log"
@@ -151,9 +150,9 @@ def main() -> None:
         server.terminate()
         server.wait()
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **report_header(__file__, sys.argv[1:] if argv is None else argv, machine_info(torch.device("cpu"))),
         "archive": shareable_path(args.archive), "data_file": shareable_path(args.data_file),
-        "machine": machine_info(torch.device("cpu")), "sentences": len(bodies),
+        "sentences": len(bodies),
         "levels": levels, "memory_clients": MEMORY_CLIENTS, "memory": memory,
         "rss_growth_mb_after_first_tenth": round(memory[-1]["rss_mb"] - memory[1]["rss_mb"], 1),
     }

@@ -279,6 +279,20 @@ def training_throughput() -> str:
     return table(["config", "sentences/s", "vs the authors' code", "peak memory growth", "file"], rows)
 
 
+def server_load() -> str:
+    report = read_json(BENCHMARKS / "server_cpu.json")
+    rows = [[str(level["clients"]), str(level["requests"]), f"{level['requests_per_second']:.1f}",
+             f"{level['p50_ms']:.0f} ms", f"{level['p95_ms']:.0f} ms", str(level["errors"])]
+            for level in report["levels"]]
+    return table(["concurrent clients", "requests", "requests/s", "p50 latency", "p95 latency", "errors"], rows)
+
+
+def server_memory() -> str:
+    report = read_json(BENCHMARKS / "server_cpu.json")
+    rows = [[f"{sample['requests']:,}", f"{sample['rss_mb']:.0f} MB"] for sample in report["memory"]]
+    return table(["requests answered", "server resident memory"], rows)
+
+
 TABLES: Dict[str, Callable[[], str]] = {
     "scierc-summary": scierc_summary,
     "seeds-eps1e-6": seeds_eps1e_6,
@@ -296,6 +310,8 @@ TABLES: Dict[str, Callable[[], str]] = {
     "inference": inference,
     "long-sentence": long_sentence,
     "training": training_throughput,
+    "server-load": server_load,
+    "server-memory": server_memory,
 }
 
 

@@ -106,12 +106,11 @@ def _last_self_attention(embedder: torch.nn.Module) -> torch.nn.Module:
     if not transformers:
         raise ValueError("attention maps need a pretrained_transformer token embedder; this model has none")
     model = transformers[0]
-    try:
-        attention = model.encoder.layer[-1].attention.self
-        attention.query, attention.key, attention.num_attention_heads  # noqa: B018 (checked, not used)
-    except AttributeError:
+    layers = getattr(getattr(model, "encoder", None), "layer", None)
+    attention = getattr(getattr(layers[-1], "attention", None), "self", None) if layers else None
+    if not all(hasattr(attention, name) for name in ("query", "key", "num_attention_heads")):
         raise ValueError(f"attention maps need a BERT-style encoder (encoder.layer[-1].attention.self with "
-                         f"query and key projections); {type(model).__name__} has another layout") from None
+                         f"query and key projections); {type(model).__name__} has another layout")
     return attention
 
 

@@ -136,3 +136,19 @@ def test_training_missing_config(tmp_path, capsys):
     assert training.main([str(tmp_path / "missing.jsonnet"), "--output", str(output)]) == 1
     assert f"error: config not found: {tmp_path / 'missing.jsonnet'}" in capsys.readouterr().err
     assert not output.exists()
+
+
+def test_server(fixture_archive, tmp_path):
+    output = tmp_path / "server.json"
+    done = run("benchmark_server.py", fixture_archive, "--data-file", DATA, "--clients", 1, 3,
+               "--requests-per-level", 6, "--total-requests", 32, "--output", output)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(output.read_text())
+    assert {"date", "command", "machine", "archive", "data_file", "levels", "memory"} <= set(report)
+    assert report["data_file"] == "tests/fixtures/data/spert/train.json"
+    assert [(level["clients"], level["requests"], level["errors"]) for level in report["levels"]] == [(1, 6, 0), (3, 6, 0)]
+    for level in report["levels"]:
+        assert level["requests_per_second"] > 0 and 0 < level["p50_ms"] <= level["p95_ms"]
+    # A sample before the memory run and after each tenth of the 20 requests left.
+    assert [sample["requests"] for sample in report["memory"]] == list(range(12, 33, 2))
+    assert all(sample["rss_mb"] > 0 for sample in report["memory"])
