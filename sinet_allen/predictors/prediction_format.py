@@ -10,8 +10,8 @@ A prediction file holds one JSON object per line: per input line (`allennlp pred
      "relations": [{"head", "tail", "type", "score"}],
      ["sentences": [[start, end], ...]],
      ["gold_entities": [{"type", "start", "end", "text"}], "gold_relations": [{"head", "tail", "type"}]],
- ["attention": [{"encoder": [w], "ner": {"mean", "self", "heads", "self_heads"} | null, "re": ... | null,
-                 ["note"]}, ...]]}
+     ["attention": [{"encoder": [w], "ner": {"mean", "self", "heads", "self_heads"} | null, "re": ... | null,
+                     ["note"]} | null, ...]]}
 
 Offsets are word offsets, `end` exclusive; `char_start`/`char_end` slice raw input text; relations'
 `head` and `tail` index `entities` (gold relations index `gold_entities`); `sentences` is given for
@@ -141,16 +141,22 @@ def _checked_record(line: str) -> JsonDict:
         record = json.loads(line)
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
+    return check_record(record)
+
+
+def check_record(record: object, with_gold: bool = True) -> JsonDict:
+    """`record` if it is a prediction line (with the gold keys when `with_gold`), else a ValueError
+    saying what is wrong: not an object, an error record, a missing key, an index beyond its entities."""
     if not isinstance(record, dict):
         raise ValueError(f"expected a JSON object, got {type(record).__name__}")
     if "error" in record:
         raise ValueError(f"an error record, the input was not predicted: {record['error']}")
-    missing = [key for key in PREDICTION_KEYS + GOLD_KEYS if key not in record]
+    missing = [key for key in PREDICTION_KEYS + (GOLD_KEYS if with_gold else ()) if key not in record]
     if missing:
-        raise ValueError(f"no {', '.join(missing)}; expected a prediction line with gold, as "
-                         "`allennlp evaluate --predictions-output-file` writes it")
+        raise ValueError(f"no {', '.join(missing)}; expected a prediction line"
+                         + (" with gold, as `allennlp evaluate --predictions-output-file` writes it" if with_gold else ""))
     try:
-        triples(record)
+        triples(record) if with_gold else _triples(record["entities"], record["relations"])
     except (KeyError, IndexError, TypeError) as error:
         raise ValueError(f"an entity or relation is malformed ({type(error).__name__}: {error})") from None
     return record

@@ -22,12 +22,10 @@ when the file has no blank lines, and the command's exit status is 0 whatever th
 """
 import json
 import logging
-import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
-import spacy
 from allennlp.common.util import JsonDict
 from allennlp.data import DatasetReader, Instance
 from allennlp.models import Model
@@ -36,6 +34,7 @@ from allennlp.predictors import Predictor
 from sinet_allen.dataset_readers.formats import FormatError
 from sinet_allen.predictors.prediction_format import (
     add_sentence, dump_line, error_record, prediction_record, sentence_record, token_surface)
+from sinet_allen.text import sentence_token_spans
 
 logger = logging.getLogger(__name__)
 
@@ -115,10 +114,6 @@ class SinetPredictor(Predictor):
         self.batch_size = batch_size
         self._sinet = model  # AllenNLP keeps the model in a private attribute
         self.attention = attention
-        # Rule-based tokenizer and sentence splitter: no model download, no network.
-        self._nlp = spacy.blank("en")
-        self._nlp.add_pipe("sentencizer")
-        self._nlp.max_length = sys.maxsize  # spaCy's limit guards its parser's memory; neither pipe needs it
         self.lines_seen = 0  # by `load_line`: the line number of `allennlp predict`'s error records
         self.failures = 0  # inputs that gave an error record
 
@@ -200,14 +195,10 @@ class SinetPredictor(Predictor):
                         is_document=True)
 
     def _tokenise(self, text: str, split: bool) -> _Request:
-        doc = self._nlp(text) if split else self._nlp.make_doc(text)
         request = _Request([], is_document=split, text=text)
-        for span in doc.sents if split else [doc[:]]:
-            # spaCy keeps runs of extra whitespace as tokens; the encoder has no wordpiece for them.
-            words = [token for token in span if not token.is_space]
-            if words:
-                request.sentences.append([token.text for token in words])
-                request.char_spans.extend((token.idx, token.idx + len(token.text)) for token in words)
+        for words in sentence_token_spans(text, split_sentences=split):
+            request.sentences.append([text[start:end] for start, end in words])
+            request.char_spans.extend(words)
         return request
 
     def _instances(self, request: _Request) -> List[Instance]:
