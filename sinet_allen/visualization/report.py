@@ -141,8 +141,10 @@ def _confusion_table(records: Sequence[JsonDict]) -> str:
 def _filters() -> str:
     boxes = "".join(f"<label><input type='checkbox' class='kind-filter' value='{_css(kind)}' checked> {kind}</label> "
                     for kind in ERROR_KINDS)
+    legend = ("<span class='w gold'>gold entity</span> · <span class='w err-missed-entity'>missed</span> · "
+              "<span class='w err-spurious-entity'>spurious</span> · <span class='w err-wrong-entity-type'>wrong type</span>")
     return (f"<p>Show sentences with: {boxes}<br><label><input type='checkbox' id='errors-only'> only sentences "
-            "with errors</label> · <span id='shown'></span> shown</p>")
+            f"with errors</label> · <span id='shown'></span> shown</p><p>Marks: {legend}</p>")
 
 
 def _css(kind: str) -> str:

@@ -58,7 +58,8 @@ def test_scores_and_confusion_count_what_the_metric_counts():
 
 
 class Page(HTMLParser):
-    """Fails on malformed nesting; collects the text, external references and marked words."""
+    """Fails on malformed nesting; collects the text, external references and the sentences' words
+    marked as spurious."""
 
     VOID = {"meta", "input", "br", "rect", "img", "link"}
 
@@ -69,15 +70,16 @@ class Page(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         self.external += [value for key, value in attrs.items() if key in ("src", "href")]
-        if "err-spurious-entity" in (attrs.get("class") or ""):
+        in_sentence = any("words" in classes.split() for _, classes in self.open)
+        if in_sentence and "err-spurious-entity" in (attrs.get("class") or ""):
             self.marks.append(len(self.text))
         if tag not in self.VOID:
-            self.open.append(tag)
+            self.open.append((tag, attrs.get("class") or ""))
 
     def handle_endtag(self, tag):
         if tag in self.VOID:
             return
-        assert self.open and self.open[-1] == tag, f"</{tag}> closes <{self.open[-1] if self.open else None}>"
+        assert self.open and self.open[-1][0] == tag, f"</{tag}> closes <{self.open[-1][0] if self.open else None}>"
         self.open.pop()
 
     def handle_data(self, data):
