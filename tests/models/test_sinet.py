@@ -343,6 +343,40 @@ class TestSinet(ModelTestCase):
             reached = [g is not None and bool(g.abs().sum() > 0) for g in gradients]
             assert all(reached) if expected else not any(reached), (name, targets, reached)
 
+    # --- cross-sentence context -----------------------------------------------------------------
+
+    @pytest.mark.usefixtures("same_negatives_on_every_pass")
+    @pytest.mark.parametrize("setting", ["target_only", "attend_to_context", "folded"])
+    def test_context_window_can_train_save_and_load_and_is_batch_consistent(self, setting):
+        # The fixture's SpERT records share their orig_id within a document, so they have context.
+        overrides = {"dataset_reader.context_window": 16, "validation_dataset_reader.context_window": 16,
+                     "model.max_relation_entities": 20, "trainer.num_epochs": 1}
+        if setting == "attend_to_context":
+            overrides["model.attend_to_context"] = True
+        if setting == "folded":  # windows longer than 24 wordpieces are encoded in segments
+            overrides.update({"dataset_reader.max_length": 24, "validation_dataset_reader.max_length": 24,
+                              "model.embedder.token_embedders.tokens.max_length": 24})
+        config = self.build(overrides)
+        assert self.model.attend_to_context == (setting == "attend_to_context")
+        targets = [instance["metadata"]["target_wordpieces"] for instance in self.instances]
+        assert any(end - start + 2 < len(instance["tokens"]) for (start, end), instance in zip(targets, self.instances))
+        if setting == "folded":
+            assert max(len(instance["tokens"]) for instance in self.instances) > 24
+        self.ensure_model_can_train_save_and_load(config)
+        self.ensure_batch_consistency()
+
+    def test_the_agents_read_the_target_sentence_unless_they_attend_to_the_context(self):
+        mask = torch.ones(2, 8, dtype=torch.bool)
+        mask[1, 6:] = False  # the second input is two wordpieces shorter
+        windows = [{"target_wordpieces": (2, 5)}, {"target_wordpieces": (1, 3)}]
+        target_only = [[0, 0, 1, 1, 1, 0, 0, 0], [0, 1, 1, 0, 0, 0, 0, 0]]
+        whole_window = [[0, 1, 1, 1, 1, 1, 1, 0], [0, 1, 1, 1, 1, 0, 0, 0]]  # no [CLS], [SEP], padding
+        self.model.attend_to_context = False
+        assert self.model._agent_mask(mask, windows).int().tolist() == target_only
+        assert self.model._agent_mask(mask, [{}, {}]).int().tolist() == whole_window  # no window: the sentence
+        self.model.attend_to_context = True
+        assert self.model._agent_mask(mask, windows).int().tolist() == whole_window
+
     # --- inference ------------------------------------------------------------------------------
 
     def test_predictions_do_not_depend_on_the_batch_size(self):
