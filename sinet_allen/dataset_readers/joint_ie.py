@@ -278,6 +278,9 @@ class JointIEReader(DatasetReader):
 
     def _instance(self, encoded: EncodedSentence, rng: Optional[random.Random]) -> Instance:
         sentence = encoded.sentence
+        metadata = _metadata(sentence, self.symmetric_relations)
+        if encoded.target is not None:  # where the model finds the sentence in the window
+            metadata["target_wordpieces"] = encoded.target
         gold_spans = _first_type_per_span(sentence)
         if rng is None:
             spans = self._all_spans(len(sentence.tokens))
@@ -289,10 +292,8 @@ class JointIEReader(DatasetReader):
             "entity_wordpiece_spans": _span_tensor(
                 [(encoded.word_offsets[start][0], encoded.word_offsets[end - 1][1]) for start, end in spans]
             ),
-            "metadata": MetadataField(_metadata(sentence, self.symmetric_relations)),
+            "metadata": MetadataField(metadata),
         }
-        if encoded.target is not None:  # where the model finds the sentence in the window
-            fields["metadata"].metadata["target_wordpieces"] = encoded.target
         if rng is not None:
             labels = [gold_spans.get(span, NO_ENTITY) for span in spans]
             fields["entity_labels"] = _list_field([LabelField(label, "entity_labels") for label in labels],
