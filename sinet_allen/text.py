@@ -1,6 +1,6 @@
 """Raw text to word tokens and sentences, offline: spaCy's rule-based English tokenizer and
-sentencizer (no model download). Conversion of annotated raw text uses it, so that a model trained
-on converted data sees the tokenisation it sees at prediction time."""
+sentencizer (no model download). The predictor and the conversion of annotated raw text both use it,
+so that a model trained on converted data sees the tokenisation it sees at prediction time."""
 import sys
 from functools import lru_cache
 from typing import List, Tuple

@@ -1,9 +1,8 @@
 """Model predictions (the library's prediction line format) as word-level `Sentence`s.
 
-SWAP POINT: `read_prediction_sentences` reads the lines itself until the shared reader of
-`sinet_allen/predictors/prediction_format.py` lands; then only the loop over records changes.
-A line is a document (`"sentences"`: word ranges) or one sentence; entity offsets are word offsets
-over its `"tokens"` (end exclusive) and relations index its `"entities"`. Error records
+Each line is checked by the prediction format's own `check_record` (gold is not needed). A line is
+a document (`"sentences"`: word ranges) or one sentence; entity offsets are word offsets over its
+`"tokens"` (end exclusive) and relations index its `"entities"`. Error records
 (`{"error", "line"}`) are named in the report as dropped."""
 from pathlib import Path
 from typing import Any, Dict, List
@@ -11,6 +10,7 @@ from typing import Any, Dict, List
 from sinet_allen.conversion.report import ConversionReport
 from sinet_allen.conversion.source_files import json_lines
 from sinet_allen.dataset_readers.formats import Entity, Relation, Sentence
+from sinet_allen.predictors.prediction_format import check_record
 
 
 def read_prediction_sentences(path: Path, report: ConversionReport) -> List[Sentence]:
@@ -22,9 +22,9 @@ def read_prediction_sentences(path: Path, report: ConversionReport) -> List[Sent
                         f"{where} (input line {record.get('line')}): {record['error']}")
             continue
         try:
-            sentences.extend(_sentences(record, f"line-{number}", where))
-        except (KeyError, TypeError, IndexError, ValueError) as error:
-            report.bad(f"{where}: not a prediction record ({type(error).__name__}: {error})")
+            sentences.extend(_sentences(check_record(record, with_gold=False), f"line-{number}", where))
+        except ValueError as error:
+            report.bad(f"{where}: not a prediction record ({error})")
     return sentences
 
 
@@ -37,7 +37,9 @@ def _sentences(record: Dict[str, Any], default_key: str, where: str) -> List[Sen
                           sentence_index=first + k) for k, (start, end) in enumerate(ranges)]
     placed = []  # per entity of the record: (sentence, index in it)
     for entity in record["entities"]:
-        k = next(k for k, (start, end) in enumerate(ranges) if start <= entity["start"] < end)
+        k = next((k for k, (start, end) in enumerate(ranges) if start <= entity["start"] < end), None)
+        if k is None:
+            raise ValueError(f"entity {entity} starts outside the record's sentences")
         offset = ranges[k][0]
         if entity["end"] > ranges[k][1]:
             raise ValueError(f"entity {entity} crosses the end of sentence {k}")

@@ -131,16 +131,22 @@ def _checked_record(line: str) -> JsonDict:
         record = json.loads(line)
     except json.JSONDecodeError as error:
         raise ValueError(f"not valid JSON ({error.msg} at column {error.colno})") from None
+    return check_record(record)
+
+
+def check_record(record: object, with_gold: bool = True) -> JsonDict:
+    """`record` if it is a prediction line (with the gold keys when `with_gold`), else a ValueError
+    saying what is wrong: not an object, an error record, a missing key, an index beyond its entities."""
     if not isinstance(record, dict):
         raise ValueError(f"expected a JSON object, got {type(record).__name__}")
     if "error" in record:
         raise ValueError(f"an error record, the input was not predicted: {record['error']}")
-    missing = [key for key in PREDICTION_KEYS + GOLD_KEYS if key not in record]
+    missing = [key for key in PREDICTION_KEYS + (GOLD_KEYS if with_gold else ()) if key not in record]
     if missing:
-        raise ValueError(f"no {', '.join(missing)}; expected a prediction line with gold, as "
-                         "`allennlp evaluate --predictions-output-file` writes it")
+        raise ValueError(f"no {', '.join(missing)}; expected a prediction line"
+                         + (" with gold, as `allennlp evaluate --predictions-output-file` writes it" if with_gold else ""))
     try:
-        triples(record)
+        triples(record) if with_gold else _triples(record["entities"], record["relations"])
     except (KeyError, IndexError, TypeError) as error:
         raise ValueError(f"an entity or relation is malformed ({type(error).__name__}: {error})") from None
     return record

@@ -24,12 +24,10 @@ when the file has no blank lines, and the command's exit status is 0 whatever th
 """
 import json
 import logging
-import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
-import spacy
 from allennlp.common.util import JsonDict
 from allennlp.data import DatasetReader, Instance
 from allennlp.models import Model
@@ -38,6 +36,7 @@ from allennlp.predictors import Predictor
 from sinet_allen.dataset_readers.formats import FormatError
 from sinet_allen.predictors.prediction_format import (
     add_sentence, dump_line, error_record, prediction_record, sentence_record, token_surface)
+from sinet_allen.text import sentence_token_spans
 
 logger = logging.getLogger(__name__)
 
@@ -112,10 +111,6 @@ class SinetPredictor(Predictor):
                  batch_size: int = 32) -> None:
         super().__init__(model, dataset_reader, frozen)
         self.batch_size = batch_size
-        # Rule-based tokenizer and sentence splitter: no model download, no network.
-        self._nlp = spacy.blank("en")
-        self._nlp.add_pipe("sentencizer")
-        self._nlp.max_length = sys.maxsize  # spaCy's limit guards its parser's memory; neither pipe needs it
         self.lines_seen = 0  # by `load_line`: the line number of `allennlp predict`'s error records
         self.failures = 0  # inputs that gave an error record
 
@@ -184,14 +179,10 @@ class SinetPredictor(Predictor):
                         is_document=True)
 
     def _tokenise(self, text: str, split: bool) -> _Request:
-        doc = self._nlp(text) if split else self._nlp.make_doc(text)
         request = _Request([], is_document=split, text=text)
-        for span in doc.sents if split else [doc[:]]:
-            # spaCy keeps runs of extra whitespace as tokens; the encoder has no wordpiece for them.
-            words = [token for token in span if not token.is_space]
-            if words:
-                request.sentences.append([token.text for token in words])
-                request.char_spans.extend((token.idx, token.idx + len(token.text)) for token in words)
+        for words in sentence_token_spans(text, split_sentences=split):
+            request.sentences.append([text[start:end] for start, end in words])
+            request.char_spans.extend(words)
         return request
 
     def _instances(self, request: _Request) -> List[Instance]:

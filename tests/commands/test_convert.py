@@ -48,8 +48,8 @@ def test_spert_to_dygie_to_spert(tmp_path, capsys, split):
     convert(source, tmp_path / "a.jsonl", "--from", "spert")
     convert(tmp_path / "a.jsonl", tmp_path / "b.json", "--from", "dygie")
     assert content(tmp_path / "b.json") == content(source)
-    assert json.load(open(tmp_path / "b.json")) == json.load(open(source))  # same records
-    records = json.load(open(source))
+    records = json.loads(source.read_text())
+    assert json.loads((tmp_path / "b.json").read_text()) == records  # same records
     counts = (len(records), sum(len(r["entities"]) for r in records), sum(len(r["relations"]) for r in records))
     documents = len({r.get("orig_id", n) for n, r in enumerate(records)})
     assert capsys.readouterr().out.splitlines()[-1] == (
@@ -64,8 +64,8 @@ def test_dygie_to_spert_to_dygie(tmp_path, split):
     convert(tmp_path / "a.json", tmp_path / "b.jsonl", "--from", "spert")
     assert content(tmp_path / "b.jsonl") == content(source)
     keep = ("doc_key", "sentences", "ner", "relations")
-    assert [{k: d[k] for k in keep} for d in map(json.loads, open(tmp_path / "b.jsonl"))] == \
-        [{k: d[k] for k in keep} for d in map(json.loads, open(source))]
+    assert [{k: d[k] for k in keep} for d in map(json.loads, (tmp_path / "b.jsonl").read_text().splitlines())] == \
+        [{k: d[k] for k in keep} for d in map(json.loads, source.read_text().splitlines())]
 
 
 def test_types_canonicalise_labels_and_explicit_target(tmp_path):

@@ -27,7 +27,7 @@ def test_from_brat_to_a_model_and_back(tmp_path, monkeypatch, capsys):
     for text in BRAT.glob("*.txt"):
         assert (tmp_path / "pre_annotated" / text.name).read_text(encoding="utf-8") == text.read_text(encoding="utf-8")
     convert(tmp_path / "pre_annotated", tmp_path / "back.json", "--from", "brat")
-    predicted = [json.loads(line) for line in open(tmp_path / "predictions.jsonl", encoding="utf-8")]
+    predicted = [json.loads(line) for line in (tmp_path / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
     back = content(tmp_path / "back.json")
     assert [squeezed(e["text"]) for p in predicted for e in p["entities"]] == \
         [squeezed(" ".join(tokens[e.start:e.end])) for tokens, entities, _, _ in back for e in entities]
