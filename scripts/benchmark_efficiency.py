@@ -3,7 +3,7 @@
 
     python scripts/benchmark_efficiency.py ARCHIVE DATA_FILE [--batch-sizes 1 32] [--limit N]
         [--precisions float32 bfloat16] [--cuda-device -1] [--long-sentence-words 300]
-        [--output benchmarks/efficiency.json]
+        [--document-sentences 0] [-o OVERRIDES] [--output benchmarks/efficiency.json]
 
 DATA_FILE is read with the archive's validation reader, so every sentence has all its spans of at
 most `max_span_size` words as candidates, as in evaluation. For each batch size the sentences are
@@ -29,7 +29,14 @@ The long-sentence probe predicts one synthetic sentence of --long-sentence-words
 words in order, repeated) twice, each in a fresh process: with the model as it is, and as an
 untrained model that proposes every span would, by lowering the entity classifier's bias for the
 no-entity class by 1e4, so that the class never wins and every candidate span is kept as an
-entity; the `max_relation_entities` best of them are then paired. The JSON output is written only
+entity; the `max_relation_entities` best of them are then paired. Beyond the encoder's 512
+wordpieces the sentence needs the archive's `max_length` (`-o`, docs/model.md, "Long inputs").
+
+The document probe (--document-sentences N) predicts the first N sentences with words of DATA_FILE
+as one `sentences` input through the `sinet` predictor, as `allennlp predict` would, so that a
+model with a context window reads each with its neighbours; timed after a warm-up input, with its
+peak memory, in a fresh process. `-o` applies config overrides to the archive in every
+measurement (e.g. the readers' `context_window`). The JSON output is written only
 once everything has been measured, by replacing the file with a complete temporary one.
 """
 import argparse
@@ -52,9 +59,11 @@ from torch.utils.flop_counter import FlopCounterMode
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # a checkout without pip install
 import sinet_allen  # noqa: E402,F401  (registers the model and reader for load_archive)
+from sinet_allen.dataset_readers.formats import read_sentences  # noqa: E402
 from sinet_allen.files import write_json_atomically  # noqa: E402
 from sinet_allen.metrics.joint_ie_f1 import JointIEF1  # noqa: E402
 from sinet_allen.models.sinet import PRECISIONS  # noqa: E402
+from sinet_allen.predictors.sinet_predictor import SinetPredictor  # noqa: E402
 from allennlp.data import Batch, Instance  # noqa: E402
 from allennlp.models.archival import load_archive  # noqa: E402
 from allennlp.nn.util import move_to_device  # noqa: E402
@@ -151,7 +160,7 @@ def report_header(script: str, argv: List[str], machine: Dict[str, Any]) -> Dict
 
 def _load(job: Dict[str, Any]):
     archive = load_archive(job["archive"], cuda_device=job["cuda_device"],
-                           overrides={"model.inference_precision": job["precision"]})
+                           overrides={**job["overrides"], "model.inference_precision": job["precision"]})
     archive.model.eval()
     device = torch.device("cpu") if job["cuda_device"] < 0 else torch.device("cuda", job["cuda_device"])
     return archive.model, archive.validation_dataset_reader, device
@@ -260,9 +269,32 @@ def measure_long_sentence(job: Dict[str, Any]) -> Dict[str, Any]:
             "max_relation_entities": model.max_relation_entities}
 
 
+def measure_document(job: Dict[str, Any]) -> Dict[str, Any]:
+    model, reader, device = _load(job)
+    sentences = [sentence.tokens for sentence in read_sentences(job["data_file"]) if sentence.tokens]
+    if len(sentences) < job["sentences"]:
+        raise BenchmarkError(f"{job['data_file']} holds {len(sentences)} sentences with words, fewer than "
+                             f"the {job['sentences']} asked for")
+    predictor = SinetPredictor(model, reader)
+    predictor.predict_json({"sentences": sentences[:2]})  # warm-up
+    document = {"sentences": sentences[: job["sentences"]]}
+    with torch.inference_mode(), PeakMemory(device) as memory:
+        start = time.perf_counter()
+        result = predictor.predict_json(document)
+        synchronize(device)
+        seconds = time.perf_counter() - start
+    if "error" in result:
+        raise BenchmarkError(f"the document could not be predicted: {result['error']}")
+    return {"seconds": seconds, "sentences": job["sentences"], "words": len(result["tokens"]),
+            "entities": len(result["entities"]), "relations": len(result["relations"]), **memory.figures}
+
+
+MEASUREMENTS = {"batch_size": measure_batch_size, "long_sentence": measure_long_sentence, "document": measure_document}
+
+
 def run_worker(job_file: str, result_file: str) -> None:
     job = json.loads(Path(job_file).read_text())
-    measure = measure_long_sentence if job["task"] == "long_sentence" else measure_batch_size
+    measure = MEASUREMENTS[job["task"]]
     Path(result_file).write_text(json.dumps(measure(job)))
 
 
@@ -310,6 +342,11 @@ def print_report(report: Dict[str, Any]) -> None:
             print(f"  {mode:<15}{figures['seconds']:8.3f} s  {figures['entities']:6} entities  "
                   f"{figures['pairs_scored']:6} pairs  RSS +{_mb(figures['rss_growth_mb'])} MB  "
                   f"CUDA peak {_mb(figures['cuda_peak_mb'])} MB")
+    document = report.get("document")
+    if document:
+        print(f"document: {document['sentences']} sentences, {document['words']} words: {document['seconds']:.3f} s, "
+              f"{document['entities']} entities, {document['relations']} relations, "
+              f"RSS +{_mb(document['rss_growth_mb'])} MB, CUDA peak {_mb(document['cuda_peak_mb'])} MB")
 
 
 def _differing_sentences(predictions_by_run: List[List[Any]]) -> int:
@@ -330,6 +367,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--cuda-device", type=int, default=-1, help="GPU index; -1: the CPU")
     parser.add_argument("--long-sentence-words", type=int, default=300,
                         help="words of the long-sentence probe; 0 skips it")
+    parser.add_argument("--document-sentences", type=int, default=0,
+                        help="sentences of the document probe; 0 (the default) skips it")
+    parser.add_argument("-o", "--overrides", type=json.loads, default={},
+                        help="JSON config overrides for the archive, dotted keys as in allennlp's -o")
     parser.add_argument("--output", type=Path, default=Path("benchmarks/efficiency.json"))
     args = parser.parse_args(argv)
     if min(args.batch_sizes) < 1 or (args.limit is not None and args.limit < 1) or args.long_sentence_words < 0:
@@ -339,7 +380,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         for path, what in ((args.archive, "archive"), (args.data_file, "data file")):
             if not path.is_file():
                 raise BenchmarkError(f"{what} not found: {path}")
-        job = {"archive": str(args.archive), "data_file": str(args.data_file), "cuda_device": args.cuda_device}
+        job = {"archive": str(args.archive), "data_file": str(args.data_file), "cuda_device": args.cuda_device,
+               "overrides": args.overrides}
         runs = []
         for precision in args.precisions:
             for size in args.batch_sizes:
@@ -359,6 +401,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                              **{key: modes["as_is"][key] for key in shared},
                              **{mode: {k: v for k, v in figures.items() if k not in shared}
                                 for mode, figures in modes.items()}}
+        document = None
+        if args.document_sentences:
+            print(f"measuring a document of {args.document_sentences} sentences ...", file=sys.stderr)
+            document = in_subprocess({**job, "task": "document", "precision": "float32",
+                                      "sentences": args.document_sentences})
     except BenchmarkError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -377,6 +424,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                                                  if run["precision"] == precision])
                                 for precision in args.precisions},
         "long_sentence": long_sentence,
+        "document": document,
     }
     print_report(report)
     write_json_atomically(args.output, report)

@@ -57,6 +57,7 @@ def data_root(tmp_path_factory) -> Path:
         **{f"{folder}/{split}.json": FIXTURE_DATA / "ace_like" / f"{split}.jsonl"
            for folder in ("ace05", "ace04/fold0") for split in ("train", "dev", "test")},
         "scierc/types.json": FIXTURE_DATA / "spert" / "types.json",
+        **{f"scierc_dygie/{split}.jsonl": FIXTURE_DATA / "dygie" / f"{split}.jsonl" for split in ("train", "dev", "test")},
     }
     for relative, source in layout.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -238,3 +239,27 @@ def test_ace_readers_know_per_soc_is_symmetric(config, fixture_env):
     # John Smith (0-2) and his wife (4-5): written wife first in the fixture.
     assert ((0, 2, "PER"), (4, 5, "PER"), "PER-SOC") in gold
     assert {((0, 2), (4, 5), "PER-SOC"), ((4, 5), (0, 2), "PER-SOC")} <= positives
+
+
+# Each context config and the sentence-level config it extends.
+CONTEXT_CONFIGS = {
+    "sinet_scierc_context.jsonnet": "sinet_scierc.jsonnet",
+    "sinet_ace05_context.jsonnet": "sinet_ace05.jsonnet",
+    "sinet_ace04_context.jsonnet": "sinet_ace04.jsonnet",
+    "cpu/sinet_scierc_minilm_context.jsonnet": "cpu/sinet_scierc_minilm.jsonnet",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONTEXT_CONFIGS))
+def test_context_configs_add_only_the_window_and_data_with_documents(name, fixture_env):
+    assert {str(path.relative_to(CONFIG_DIR)) for path in CONFIGS if "context" in path.name} == set(CONTEXT_CONFIGS)
+    base = flatten(load(CONFIG_DIR / CONTEXT_CONFIGS[name]).as_dict(quiet=True))
+    context = flatten(load(CONFIG_DIR / name).as_dict(quiet=True))
+    changed = {path for path in base.keys() | context.keys() if base.get(path) != context.get(path)}
+    readers = ("dataset_reader", "validation_dataset_reader")
+    data = {"train_data_path", "validation_data_path", "test_data_path"} | {f"{r}.types_file" for r in readers}
+    assert {f"{r}.context_window" for r in readers} <= changed <= data | {f"{r}.context_window" for r in readers}
+    assert context["dataset_reader.context_window"] == context["validation_dataset_reader.context_window"] > 0
+    for reader in readers:  # the same types file, however its path is written
+        types = base[f"{reader}.types_file"]
+        assert (types and os.path.normpath(context[f"{reader}.types_file"])) == (types and os.path.normpath(types))

@@ -26,6 +26,14 @@ local devices = env('SINET_CUDA_DEVICES');
   // SpERT's defaults; the SciERC config sets the authors' own (docs/fidelity.md).
   warmup_fraction:: 0.1,
   grad_norm:: 1.0,
+  // Cross-sentence context (docs/model.md): wordpieces of the surrounding text of the same document
+  // read with each sentence (0: the sentence alone), and whether the agents and CTAM read them too.
+  context_window:: 0,
+  attend_to_context:: false,
+  // Inputs longer than this many wordpieces are encoded in segments of it (AllenNLP's folding, in
+  // the indexer and the embedder alike); null keeps inputs whole, limited to the encoder's 512.
+  // Folding pads every input to a multiple of max_length: set it only where inputs are that long.
+  max_length:: null,
 
   // ---- derived ----
   encoder:: if env('SINET_ENCODER') == '' then self.paper_encoder else env('SINET_ENCODER'),
@@ -37,6 +45,8 @@ local devices = env('SINET_CUDA_DEVICES');
     types_file: $.data_dir + '/' + $.types_file,
     symmetric_relations: $.symmetric_relations,
     max_span_size: 8,
+    context_window: $.context_window,
+    max_length: $.max_length,
   },
   // The SINET interaction: CTAM feeding the attended agents to both classifiers.
   ctam:: {
@@ -66,6 +76,7 @@ local devices = env('SINET_CUDA_DEVICES');
     embedder: { token_embedders: { tokens: {
       type: 'pretrained_transformer',
       model_name: $.encoder,
+      max_length: $.max_length,
       // The pooler (a dense layer over [CLS] for next-sentence prediction) is never read: not
       // built, it leaves no parameter without gradient (distributed training needs none).
       transformer_kwargs: { add_pooling_layer: false },
@@ -75,6 +86,7 @@ local devices = env('SINET_CUDA_DEVICES');
     interaction: $.ctam,
     span_extractor: { type: 'range_max' },
     context_extractor: { type: 'range_max' },
+    attend_to_context: $.attend_to_context,
     width_embedding_dim: 100,
     dropout: 0.1,
     relation_threshold: 0.5,

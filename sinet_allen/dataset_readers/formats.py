@@ -48,7 +48,7 @@ class Sentence:
     entities: List[Entity]
     relations: List[Relation]
     source: str  # "test.json, record 12" / "test.jsonl, line 3, sentence 2"
-    doc_key: Optional[str] = None  # DyGIE doc_key, or the SpERT record's orig_id
+    doc_key: Optional[str] = None  # DyGIE doc_key, or the SpERT record's doc_key, else its orig_id
     sentence_index: int = 0  # position inside its document (DyGIE); 0 for SpERT records
 
 
@@ -295,9 +295,10 @@ def _spert_sentence(record: Any, types, source: str) -> Sentence:
         if (entities[head].start, entities[head].end) == (entities[tail].start, entities[tail].end):
             raise _Invalid(f"{where}: {_SAME_SPAN} [{entities[head].start}, {entities[head].end})")
         relations.append(Relation(head, tail, _label(label, types, "relation", where)))
-    orig_id = record.get("orig_id")
+    # The document: its doc_key, else SpERT's orig_id (the writer's name for it).
+    doc_key = record.get("doc_key", record.get("orig_id"))
     return Sentence(tokens, entities, relations, source,
-                    doc_key=None if orig_id is None else str(orig_id))
+                    doc_key=None if doc_key is None else str(doc_key))
 
 
 def _fields(item: Any, keys: Tuple[str, str, str], where: str) -> Tuple[int, int, Any]:

@@ -15,7 +15,7 @@ from allennlp.data.token_indexers import PretrainedTransformerIndexer
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 
 from sinet_allen.dataset_readers.formats import NO_ENTITY, FormatError, Mention, Relation, Sentence, TypeInventory
-from sinet_allen.dataset_readers.formats import canonical_relation, load_types, read_sentences
+from sinet_allen.dataset_readers.formats import canonical_relation, group_documents, load_types, read_sentences
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +29,9 @@ class EncodedSentence:
     """A sentence with its wordpieces; cached so that re-sampling each epoch costs no tokenising."""
 
     sentence: Sentence
-    wordpieces: List[Token]
+    wordpieces: List[Token]  # with a context window: the window's, the sentence among them
     word_offsets: List[Span]  # per word: its wordpieces [start, end)
+    target: Optional[Span] = None  # with a context window: the sentence's wordpieces [start, end)
 
 
 @DatasetReader.register("joint_ie")
@@ -45,7 +46,17 @@ class JointIEReader(DatasetReader):
     complete gold is kept in the metadata in both cases, so metrics also count what the model cannot
     propose; a relation of a symmetric type is stored in the order `canonical_relation` gives.
 
-    Sentences longer than `max_wordpieces` are an error that names them: split them beforehand.
+    With a `context_window`, the encoder reads each sentence with up to that many wordpieces of the
+    sentences around it in its document (docs/model.md, "Cross-sentence context"): half before and
+    half after, the other side filling in at a document's start or end. The candidates, the
+    negatives and the gold stay the sentence's; the wordpiece spans index the windowed input, and
+    the metadata's `target_wordpieces` says where the sentence lies in it. A document is a DyGIE
+    line, or consecutive SpERT records that share a `doc_key` (else `orig_id`), in reading order.
+
+    Without `max_length`, a sentence longer than `max_wordpieces` is an error that names it (split
+    it beforehand) and the context is cut to fit the limit; with it, inputs of any length are
+    encoded in segments of `max_length` wordpieces (AllenNLP's folding, which the embedder's
+    `max_length` must match).
 
     # Parameters
 
@@ -80,7 +91,14 @@ class JointIEReader(DatasetReader):
     strict : `bool`, optional (default = `True`)
         Stop at the first invalid record or over-long sentence; with `False` skip it with a warning.
     max_wordpieces : `int`, optional (default = `512`)
-        The encoder's input limit, [CLS] and [SEP] included.
+        The encoder's input limit, [CLS] and [SEP] included; no limit with `max_length`.
+    context_window : `int`, optional (default = `0`)
+        Wordpieces of the surrounding text of the same document read with each sentence; `0`
+        reads the sentence alone. Needs data with documents: an error names a file without any.
+    max_length : `int`, optional (default = `None`)
+        The wordpiece indexer's `max_length`: inputs longer than this are folded into segments
+        that the `pretrained_transformer` embedder, given the same `max_length`, encodes one by
+        one and joins. `None` leaves inputs whole (and limited to `max_wordpieces`).
     """
 
     def __init__(
@@ -97,6 +115,8 @@ class JointIEReader(DatasetReader):
         seed: int = 13,
         strict: bool = True,
         max_wordpieces: int = 512,
+        context_window: int = 0,
+        max_length: Optional[int] = None,
         **kwargs,
     ) -> None:
         super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs)
@@ -113,9 +133,14 @@ class JointIEReader(DatasetReader):
         self.neg_relation_count = neg_relation_count
         self.seed = seed
         self.strict = strict
+        if context_window < 0:
+            raise ConfigurationError(f"context_window must be 0 or more wordpieces, got {context_window}")
         self.max_wordpieces = max_wordpieces
+        self.context_window = context_window
+        self.max_length = max_length
         self.tokenizer = PretrainedTransformerTokenizer(transformer_model)
-        self.token_indexers = {"tokens": PretrainedTransformerIndexer(transformer_model)}
+        self.token_indexers = {"tokens": PretrainedTransformerIndexer(transformer_model, max_length=max_length)}
+        self.num_special_tokens = self.tokenizer.num_special_tokens_for_sequence()
         self._encoded: Dict[str, List[EncodedSentence]] = {}
         self._passes = 0
         self._types: Optional[TypeInventory] = None
@@ -165,7 +190,13 @@ class JointIEReader(DatasetReader):
     def _encode_file(self, file_path: str) -> List[EncodedSentence]:
         if file_path not in self._encoded:
             sentences = read_sentences(file_path, self.format, types=self.types, strict=self.strict)
-            encoded = [self._encode_or_skip(sentence) for sentence in sentences]
+            documents = [document for _, document in group_documents(sentences)]
+            if self.context_window and all(len(document) == 1 for document in documents):
+                raise FormatError(
+                    f"{file_path}: the reader's context_window is {self.context_window}, but no document of the "
+                    "file holds more than one sentence: give DyGIE-style lines (a document per line) or SpERT "
+                    "records whose consecutive sentences share a 'doc_key' (or 'orig_id'), or set context_window: 0")
+            encoded = [self._encode_or_skip(document, k) for document in documents for k in range(len(document))]
             kept = [item for item in encoded if item is not None]
             if len(kept) < len(encoded):
                 logger.warning("%s: skipped %d sentences longer than %d wordpieces",
@@ -175,40 +206,81 @@ class JointIEReader(DatasetReader):
             self._encoded[file_path] = kept
         return self._encoded[file_path]
 
-    def _encode_or_skip(self, sentence: Sentence) -> Optional[EncodedSentence]:
+    def _encode_or_skip(self, document: List[Sentence], k: int) -> Optional[EncodedSentence]:
         try:
-            return self.encode(sentence)
+            return self.encode(document[k], before=[s.tokens for s in document[:k]],
+                               after=[s.tokens for s in document[k + 1:]])
         except FormatError as error:
             if self.strict:
                 raise FormatError(f"{error}, or set the reader's strict: false to skip it") from None
             logger.warning("skipping: %s", error)
             return None
 
-    def encode(self, sentence: Sentence) -> EncodedSentence:
-        """Wordpieces of the sentence and, per word, the range of its wordpieces."""
+    def encode(self, sentence: Sentence, before: Sequence[Sequence[str]] = (),
+               after: Sequence[Sequence[str]] = ()) -> EncodedSentence:
+        """Wordpieces of the sentence, within its context window when the reader has one (taken from
+        the words of the sentences `before` and `after` it), and per word the range of its wordpieces."""
+        pieces, offsets = self._word_pieces(sentence.tokens)
+        if self.max_length is None and len(pieces) + self.num_special_tokens > self.max_wordpieces:
+            raise FormatError(
+                f"{sentence.source}: the sentence has {len(pieces) + self.num_special_tokens} wordpieces, more "
+                f"than the encoder's limit of {self.max_wordpieces}; split it into shorter sentences, or set "
+                "max_length in the reader and the embedder to encode long inputs in segments"
+            )
+        budget = self.context_window
+        if self.max_length is None:
+            budget = min(budget, self.max_wordpieces - self.num_special_tokens - len(pieces))
+        left = self._context(before, budget, nearest_last=True)
+        right = self._context(after, budget, nearest_last=False)
+        num_left, num_right = split_context(budget, len(left), len(right))
+        left, right = left[len(left) - num_left:], right[:num_right]
+        start = len(self.tokenizer.single_sequence_start_tokens) + num_left
+        return EncodedSentence(
+            sentence,
+            self.tokenizer.add_special_tokens(left + pieces + right),
+            [(first + start, end + start) for first, end in offsets],
+            target=(start, start + len(pieces)) if self.context_window else None,
+        )
+
+    def _word_pieces(self, words: Sequence[str]) -> Tuple[List[Token], List[Span]]:
+        """The words' wordpieces without [CLS] and [SEP], and per word the range of its wordpieces."""
         unknown = self.tokenizer.tokenizer.unk_token
         # A word the tokenizer maps to nothing (e.g. a zero-width space) still needs a wordpiece.
-        words = [word if word.strip() else unknown for word in sentence.tokens]
+        words = [word if word.strip() else unknown for word in words]
         wordpieces, offsets = self.tokenizer.intra_word_tokenize(words)
         if any(offset is None for offset in offsets):
             words = [unknown if offset is None else word for word, offset in zip(words, offsets)]
             wordpieces, offsets = self.tokenizer.intra_word_tokenize(words)
-        if len(wordpieces) > self.max_wordpieces:
-            raise FormatError(
-                f"{sentence.source}: the sentence has {len(wordpieces)} wordpieces, more than the "
-                f"encoder's limit of {self.max_wordpieces}; split it into shorter sentences"
-            )
-        return EncodedSentence(sentence, wordpieces, [(start, end + 1) for start, end in offsets])
+        start = len(self.tokenizer.single_sequence_start_tokens)
+        end = len(wordpieces) - len(self.tokenizer.single_sequence_end_tokens)
+        return wordpieces[start:end], [(first - start, last + 1 - start) for first, last in offsets]
+
+    def _context(self, sentences: Sequence[Sequence[str]], budget: int, nearest_last: bool) -> List[Token]:
+        """Up to `budget` wordpieces of `sentences` next to the target: the last ones of the
+        sentences before it (`nearest_last`), or the first ones of those after it. Only the
+        sentences needed are tokenised, so a long document costs no more than its window."""
+        pieces: List[Token] = []
+        for words in reversed(sentences) if nearest_last else sentences:
+            if len(pieces) >= budget:
+                break
+            new = self._word_pieces(words)[0]
+            pieces = new + pieces if nearest_last else pieces + new
+        return pieces[max(0, len(pieces) - budget):] if nearest_last else pieces[:budget]
 
     # --- instances -----------------------------------------------------------------------------
 
-    def text_to_instance(self, tokens: List[str]) -> Instance:  # type: ignore[override]
-        """An evaluation instance (all spans) for a tokenised sentence without gold."""
+    def text_to_instance(self, tokens: List[str], before: Sequence[Sequence[str]] = (),  # type: ignore[override]
+                         after: Sequence[Sequence[str]] = ()) -> Instance:
+        """An evaluation instance (all spans) for a tokenised sentence without gold; with a context
+        window, the sentences `before` and `after` it in its document (token lists) are its context."""
         sentence = Sentence(tokens=list(tokens), entities=[], relations=[], source="input")
-        return self._instance(self.encode(sentence), rng=None)
+        return self._instance(self.encode(sentence, before, after), rng=None)
 
     def _instance(self, encoded: EncodedSentence, rng: Optional[random.Random]) -> Instance:
         sentence = encoded.sentence
+        metadata = _metadata(sentence, self.symmetric_relations)
+        if encoded.target is not None:  # where the model finds the sentence in the window
+            metadata["target_wordpieces"] = encoded.target
         gold_spans = _first_type_per_span(sentence)
         if rng is None:
             spans = self._all_spans(len(sentence.tokens))
@@ -220,7 +292,7 @@ class JointIEReader(DatasetReader):
             "entity_wordpiece_spans": _span_tensor(
                 [(encoded.word_offsets[start][0], encoded.word_offsets[end - 1][1]) for start, end in spans]
             ),
-            "metadata": MetadataField(_metadata(sentence, self.symmetric_relations)),
+            "metadata": MetadataField(metadata),
         }
         if rng is not None:
             labels = [gold_spans.get(span, NO_ENTITY) for span in spans]
@@ -267,6 +339,15 @@ class JointIEReader(DatasetReader):
                 empty,
             ),
         }
+
+
+def split_context(budget: int, left_available: int, right_available: int) -> Tuple[int, int]:
+    """How many context wordpieces to take before and after a sentence: half the `budget` on each
+    side (the odd one after it), and what one side lacks taken from the other (PURE's and
+    PL-Marker's split)."""
+    left = min(left_available, budget // 2)
+    right = min(right_available, budget - left)
+    return min(left_available, budget - right), right
 
 
 def _first_type_per_span(sentence: Sentence) -> Dict[Span, str]:

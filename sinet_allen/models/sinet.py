@@ -60,7 +60,8 @@ class Sinet(Model):
         `identity` for the paper's Base model. Built with the encoder's output size.
     interactive_agent : `Lazy[Seq2VecEncoder]`, optional (default = `cls_pooler`)
         Summarises each view into one vector per sentence, the agent, reading the sentence's own
-        wordpieces ([CLS], [SEP] and padding masked): `cls_pooler` ([CLS], the paper's),
+        wordpieces ([CLS], [SEP] and padding masked; see `attend_to_context` for a context
+        window's): `cls_pooler` ([CLS], the input's first wordpiece, the paper's),
         `boe` with `averaged: true` (mean) or `max_pooler` (max). Built with `embedding_dim`, the
         encoder's output size; with an `interaction` its output size must equal that size.
     interaction : `Lazy[TaskInteraction]`, optional (default = `None`)
@@ -73,6 +74,11 @@ class Sinet(Model):
     context_extractor : `Lazy[SpanExtractor]`, optional (default = `range_max`)
         The representation of the words strictly between the two spans of a pair, extracted from
         the encoder states; zeros where the spans touch or overlap. Built like `span_extractor`.
+    attend_to_context : `bool`, optional (default = `False`)
+        With a reader's `context_window`: whether the agents and the interaction (the CTAM keys)
+        read the whole window, context included, or the target sentence only. The entity spans
+        and the words between two spans lie in the sentence either way, and the encoder always
+        reads the whole window. Without a window there is nothing to choose.
     width_embedding_dim : `int`, optional (default = `100`)
         Size of the span width embedding.
     num_width_embeddings : `int`, optional (default = `100`)
@@ -122,6 +128,7 @@ class Sinet(Model):
         interaction: Optional[Lazy[TaskInteraction]] = None,
         span_extractor: Lazy[SpanExtractor] = Lazy(RangeMaxSpanExtractor),
         context_extractor: Lazy[SpanExtractor] = Lazy(RangeMaxSpanExtractor),
+        attend_to_context: bool = False,
         width_embedding_dim: int = 100,
         num_width_embeddings: int = 100,
         dropout: float = 0.1,
@@ -152,6 +159,7 @@ class Sinet(Model):
         self.interaction = interaction.construct(input_dim=dim) if interaction else None
         self.span_extractor = span_extractor.construct(input_dim=dim)
         self.context_extractor = context_extractor.construct(input_dim=dim)
+        self.attend_to_context = attend_to_context
         agent_dim = self.interactive_agent.get_output_dim()
         if self.interaction is not None and agent_dim != dim:
             raise ConfigurationError(
@@ -206,7 +214,7 @@ class Sinet(Model):
         with (AttentionRecorder(self._embedder_in_use(), self.interaction) if record_attention
               else contextlib.nullcontext()) as recorder:
             states = self.encode(tokens)
-            views = self._task_views(states, mask)
+            views = self._task_views(states, self._agent_mask(mask, metadata))
         span_mask = entity_spans[..., 0] >= 0
         widths = self.width_embedding(
             (entity_spans[..., 1] - entity_spans[..., 0]).clamp(0, self.width_embedding.num_embeddings - 1)
@@ -266,10 +274,20 @@ class Sinet(Model):
         self.__dict__.pop(BFLOAT16_COPY, None)
         return super().load_state_dict(*args, **kwargs)
 
-    def _task_views(self, states: torch.Tensor, mask: torch.BoolTensor) -> TaskViews:
-        sentence_mask = mask.clone()
-        sentence_mask[:, 0] = False  # [CLS]
-        sentence_mask[torch.arange(mask.size(0)), mask.sum(1) - 1] = False  # [SEP]
+    def _agent_mask(self, mask: torch.BoolTensor, metadata: List[Dict[str, Any]]) -> torch.BoolTensor:
+        """The wordpieces the agents and the interaction read: the input's without [CLS], [SEP]
+        and padding, or, in a context window (unless `attend_to_context`), the target sentence's."""
+        targets = [item.get("target_wordpieces") for item in metadata]
+        if self.attend_to_context or None in targets:
+            window = mask.clone()
+            window[:, 0] = False  # [CLS]
+            window[torch.arange(mask.size(0)), mask.sum(1) - 1] = False  # [SEP]
+            return window
+        bounds = torch.tensor(targets, dtype=torch.long, device=mask.device)
+        positions = torch.arange(mask.size(1), device=mask.device)
+        return (positions >= bounds[:, :1]) & (positions < bounds[:, 1:])
+
+    def _task_views(self, states: torch.Tensor, sentence_mask: torch.BoolTensor) -> TaskViews:
         entity_states, relation_states = self.task_projection(states)
         views = TaskViews(
             entity_states,

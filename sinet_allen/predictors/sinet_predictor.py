@@ -7,7 +7,9 @@ Each input (one JSON object per line for `allennlp predict`) holds exactly one o
 * `{"tokens": [...]}`: one tokenised sentence, e.g. a SpERT-style record (its gold is replaced);
 * `{"sentences": [[...], ...]}`: a tokenised document, e.g. a DyGIE-style line.
 
-The input's other keys (an `id`, a `doc_key`) are copied to the output unchanged. The output is the
+The input's other keys (an `id`, a `doc_key`) are copied to the output unchanged. When the model's
+reader has a `context_window`, each sentence of a `document` or `sentences` input is read with the
+text around it in that input; a `sentence` or `tokens` input has no context. The output is the
 line format of `sinet_allen/predictors/prediction_format.py`; `allennlp predict --use-dataset-reader`
 gives per sentence its source, prediction and gold.
 
@@ -206,8 +208,10 @@ class SinetPredictor(Predictor):
         for k, tokens in enumerate(request.sentences):
             if not tokens:  # nothing to predict: the model is not run for it
                 continue
+            # A document's sentences are each other's context (when the reader has a context window).
+            before, after = request.sentences[:k], request.sentences[k + 1:]
             try:
-                instances.append(self._dataset_reader.text_to_instance(tokens))
+                instances.append(self._dataset_reader.text_to_instance(tokens, before, after))
             except FormatError as error:  # a sentence longer than the encoder's limit
                 raise InputError(f"sentence {k + 1}: {error}" if request.is_document else str(error))
         return instances

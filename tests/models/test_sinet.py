@@ -343,17 +343,54 @@ class TestSinet(ModelTestCase):
             reached = [g is not None and bool(g.abs().sum() > 0) for g in gradients]
             assert all(reached) if expected else not any(reached), (name, targets, reached)
 
+    # --- cross-sentence context -----------------------------------------------------------------
+
+    @pytest.mark.usefixtures("same_negatives_on_every_pass")
+    @pytest.mark.parametrize("setting", ["target_only", "attend_to_context", "folded"])
+    def test_context_window_can_train_save_and_load_and_is_batch_consistent(self, setting):
+        # The fixture's SpERT records share their orig_id within a document, so they have context.
+        overrides = {"dataset_reader.context_window": 16, "validation_dataset_reader.context_window": 16,
+                     "model.max_relation_entities": 20, "trainer.num_epochs": 1}
+        if setting == "attend_to_context":
+            overrides["model.attend_to_context"] = True
+        if setting == "folded":  # windows longer than 24 wordpieces are encoded in segments
+            overrides.update({"dataset_reader.max_length": 24, "validation_dataset_reader.max_length": 24,
+                              "model.embedder.token_embedders.tokens.max_length": 24})
+        config = self.build(overrides)
+        assert self.model.attend_to_context == (setting == "attend_to_context")
+        targets = [instance["metadata"]["target_wordpieces"] for instance in self.instances]
+        assert any(end - start + 2 < len(instance["tokens"]) for (start, end), instance in zip(targets, self.instances))
+        if setting == "folded":
+            assert max(len(instance["tokens"]) for instance in self.instances) > 24
+        self.ensure_model_can_train_save_and_load(config)
+        self.ensure_batch_consistency()
+
+    def test_the_agents_read_the_target_sentence_unless_they_attend_to_the_context(self):
+        mask = torch.ones(2, 8, dtype=torch.bool)
+        mask[1, 6:] = False  # the second input is two wordpieces shorter
+        windows = [{"target_wordpieces": (2, 5)}, {"target_wordpieces": (1, 3)}]
+        target_only = [[0, 0, 1, 1, 1, 0, 0, 0], [0, 1, 1, 0, 0, 0, 0, 0]]
+        whole_window = [[0, 1, 1, 1, 1, 1, 1, 0], [0, 1, 1, 1, 1, 0, 0, 0]]  # no [CLS], [SEP], padding
+        self.model.attend_to_context = False
+        assert self.model._agent_mask(mask, windows).int().tolist() == target_only
+        assert self.model._agent_mask(mask, [{}, {}]).int().tolist() == whole_window  # no window: the sentence
+        self.model.attend_to_context = True
+        assert self.model._agent_mask(mask, windows).int().tolist() == whole_window
+
     # --- inference ------------------------------------------------------------------------------
 
     def test_predictions_do_not_depend_on_the_batch_size(self):
         _, instances = self.evaluation_instances(TEST, DEV)  # 8 sentences, two of them empty
         model = self.model
         model.eval()
+        # Every span kept, whatever the random initialisation: plenty of entities and relations.
+        with torch.no_grad():
+            model.entity_classifier.bias[model.no_entity] = -10.0
         one_by_one = [model.forward_on_instances([instance])[0] for instance in instances]
         eight = [prediction for start in range(0, len(instances), 8)
                  for prediction in model.forward_on_instances(instances[start : start + 8])]
         assert len(one_by_one) == len(eight) == len(instances)
-        # The untrained model predicts plenty, so the comparison is not vacuous.
+        # Not vacuous: there are entities and relations to disagree on.
         assert sum(len(p["entities"]) for p in eight) > 0
         assert sum(len(p["relations"]) for p in eight) > 0
         for single, batched in zip(one_by_one, eight):

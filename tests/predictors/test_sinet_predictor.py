@@ -185,6 +185,46 @@ def test_an_over_long_sentence_needs_splitting_and_nothing_else(predictor):
     assert "split it into shorter sentences" in error and "strict" not in error  # no reader setting helps here
 
 
+def predictor_with(archive, overrides) -> SinetPredictor:
+    """The archived model with config `overrides`, keeping every span (no "no entity")."""
+    predictor = Predictor.from_archive(load_archive(str(archive), overrides=overrides))
+    model = predictor._model
+    with torch.no_grad():
+        model.entity_classifier.bias[model.no_entity] = -100.0
+    model.max_relation_entities = 3
+    return predictor
+
+
+def test_a_1500_word_sentence_is_predicted_in_segments_with_offsets_that_slice_back(fixture_archive):
+    # The tiny encoder takes 512 positions; with max_length 128 it reads the sentence 128 at a time.
+    predictor = predictor_with(fixture_archive, {"validation_dataset_reader.max_length": 128,
+                                                 "model.embedder.token_embedders.tokens.max_length": 128})
+    words = (TOKENS * 150)[:1500]
+    result = predictor.predict_json({"tokens": words})
+    assert "error" not in result and result["tokens"] == words
+    ends = [entity["end"] for entity in result["entities"]]
+    assert len(ends) == 1500 * 8 - 28 and max(ends) == 1500  # every span of at most 8 words, to the last
+    for entity in result["entities"]:
+        assert entity["text"] == " ".join(words[entity["start"] : entity["end"]])
+
+
+@pytest.mark.parametrize("key", ["sentences", "document"])
+def test_a_documents_sentences_are_read_with_their_context_when_the_reader_has_a_window(fixture_archive, key):
+    second = ["They", "are", "used", "for", "tagging", "."]
+    document = {"sentences": [TOKENS, second]} if key == "sentences" else {"document": " ".join(TOKENS + second)}
+
+    def first_sentence_scores(window, item):
+        predictor = predictor_with(fixture_archive, {"validation_dataset_reader.context_window": window})
+        result = predictor.predict_json(item)
+        return [entity["score"] for entity in result["entities"] if entity["end"] <= len(TOKENS)]
+
+    for window in (0, 16):
+        alone = first_sentence_scores(window, {"tokens": TOKENS})  # a sentence input has no context
+        in_document = first_sentence_scores(window, document)
+        assert len(alone) == len(in_document) > 0
+        assert (alone == in_document) == (window == 0)
+
+
 def test_given_tokens_with_a_lone_surrogate_are_predicted_as_in_training(predictor):
     assert predictor.predict_json({"tokens": ["a", "b\udc00"]})["tokens"] == ["a", "b\udc00"]
 

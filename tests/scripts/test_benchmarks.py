@@ -71,6 +71,24 @@ def test_efficiency(fixture_archive, tmp_path):
     assert not [path.name for path in output.parent.iterdir() if path != output]  # no temporary file
 
 
+def test_efficiency_beyond_512_wordpieces_and_a_document_with_context(fixture_archive, tmp_path):
+    output = tmp_path / "efficiency.json"
+    data = FIXTURE_DATA / "dygie" / "train.jsonl"  # documents, for the context window
+    overrides = {"validation_dataset_reader.max_length": 128, "model.embedder.token_embedders.tokens.max_length": 128,
+                 "validation_dataset_reader.context_window": 16}
+    done = run("benchmark_efficiency.py", fixture_archive, data, "--batch-sizes", 4, "--long-sentence-words", 600,
+               "--document-sentences", 6, "-o", json.dumps(overrides), "--output", output)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(output.read_text())
+    assert report["long_sentence"]["wordpieces"] > 512  # folded in segments of 128
+    assert report["long_sentence"]["all_spans_kept"]["entities"] == 600 * 8 - 28
+    document = report["document"]
+    words = [len(tokens) for line in data.read_text().splitlines() for tokens in json.loads(line)["sentences"] if tokens]
+    assert (document["sentences"], document["words"]) == (6, sum(words[:6]))
+    assert document["seconds"] > 0 and document["rss_growth_mb"] >= 0
+    assert "document: 6 sentences" in done.stdout
+
+
 def test_f1_scores_predictions_against_the_gold_metadata():
     metadata = [{"gold_entities": [[0, 1, "Method"], [3, 5, "Task"]],
                  "gold_relations": [[[3, 5, "Task"], [0, 1, "Method"], "Compare"]]},
