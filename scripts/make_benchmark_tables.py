@@ -258,6 +258,19 @@ def inference() -> str:
                   "peak memory growth", "test Ent / Rel / Rel+"], rows)
 
 
+def refactor_check() -> str:
+    """Prediction speed of one archive before and after issue 21's refactor, measured back to back."""
+    reports = {side: read_json(BENCHMARKS / "refactor" / f"efficiency_cpu_{side}.json") for side in ("before", "after")}
+    rows = []
+    for before, after in zip(reports["before"]["runs"], reports["after"]["runs"]):
+        speeds = [run["prediction"]["sentences_per_second"] for run in (before, after)]
+        rows.append([before["precision"], str(before["batch_size"]), f"{speeds[0]:.1f}", f"{speeds[1]:.1f}",
+                     f"{100 * (speeds[1] / speeds[0] - 1):+.1f} %",
+                     " / ".join(f"{100 * after['f1'][task]:.2f}" for task in TASKS)])
+    return table(["precision", "batch", "before, sentences/s", "after, sentences/s", "change",
+                  "test Ent / Rel / Rel+ (both)"], rows)
+
+
 def long_sentence() -> str:
     probe = read_json(BENCHMARKS / "efficiency_cpu.json")["long_sentence"]
     rows = [[mode, str(probe["words"]), str(probe[mode]["entities"]), str(probe[mode]["pairs_scored"]),
@@ -309,6 +322,7 @@ TABLES: Dict[str, Callable[[], str]] = {
     "significance": significance,
     "inference": inference,
     "long-sentence": long_sentence,
+    "refactor-check": refactor_check,
     "training": training_throughput,
     "server-load": server_load,
     "server-memory": server_memory,
