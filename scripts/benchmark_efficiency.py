@@ -54,7 +54,7 @@ sys.path.insert(0, str(REPO))  # a checkout without pip install
 import sinet_allen  # noqa: E402,F401  (registers the model and reader for load_archive)
 from sinet_allen.files import write_json_atomically  # noqa: E402
 from sinet_allen.metrics.joint_ie_f1 import JointIEF1  # noqa: E402
-from sinet_allen.models.sinet import PRECISIONS  # noqa: E402
+from sinet_allen.models.joint_ie_model import PRECISIONS  # noqa: E402
 from allennlp.data import Batch, Instance  # noqa: E402
 from allennlp.models.archival import load_archive  # noqa: E402
 from allennlp.nn.util import move_to_device  # noqa: E402
