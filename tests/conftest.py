@@ -17,6 +17,7 @@ FIXTURES = REPO / "tests" / "fixtures"
 TINY_BERT = FIXTURES / "tiny_bert"
 FIXTURE_DATA = FIXTURES / "data"
 FIXTURE_CONFIG = FIXTURES / "sinet_fixture.jsonnet"
+CMAN_CONFIG = FIXTURES / "cman_fixture.jsonnet"
 
 os.chdir(REPO)  # the fixture config's paths are relative to the repository root
 
