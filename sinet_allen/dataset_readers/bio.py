@@ -29,7 +29,8 @@ def bio_tags(entities: Sequence[Entity], length: int) -> List[str]:
     for entity in entities:
         if any(tag != NO_ENTITY for tag in tags[entity.start : entity.end]):
             raise ValueError(f"{entity} overlaps another entity: BIO cannot hold both")
-        tags[entity.start : entity.end] = [BEGIN + entity.type] + [INSIDE + entity.type] * (entity.end - entity.start - 1)
+        width = entity.end - entity.start
+        tags[entity.start : entity.end] = [BEGIN + entity.type] + [INSIDE + entity.type] * (width - 1)
     return tags
 
 

@@ -51,7 +51,8 @@ class JointIEModel(Model):
                  per_type_metrics: bool = False, inference_precision: str = "float32",
                  training_precision: str = "float32", **kwargs) -> None:
         super().__init__(vocab, **kwargs)
-        for name, precision in (("inference_precision", inference_precision), ("training_precision", training_precision)):
+        for name, precision in (("inference_precision", inference_precision),
+                                ("training_precision", training_precision)):
             if precision not in PRECISIONS:
                 raise ConfigurationError(f"{name} must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.inference_precision = inference_precision
