@@ -38,7 +38,7 @@ class EncodedSentence:
 @DatasetReader.register("joint_ie")
 class JointIEReader(DatasetReader):
     """Reads SpERT-style JSON or DyGIE-style JSON lines into instances for the SINET model (span
-candidates) or, with `bio_tags`, for the CMAN model (word tags).
+    candidates) or, with `bio_tags`, for the CMAN model (word tags).
 
     With `negative_sampling` (the training reader) an instance holds the gold entities plus up to
     `neg_entity_count` random non-entity spans, and the gold related pairs plus up to
