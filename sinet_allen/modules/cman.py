@@ -56,9 +56,6 @@ class CrossModalAttention(torch.nn.Module):
 
     def forward(self, tokens: torch.Tensor, labels: torch.Tensor, mask: torch.BoolTensor) -> torch.Tensor:
         padding = ~mask
-        # An empty sentence (all padding) would attend to nothing, which gives NaN: it attends to
-        # its first padding position instead. Its outputs are never read.
-        padding[:, 0] = False
         for layer in self.layers:
             tokens = layer(tokens, labels, padding)
         return tokens
