@@ -1,6 +1,7 @@
 """CMAN: joint entity and relation extraction by dense cross-modal (token and label) attention,
 BIO tagging with a CRF and multi-head selection (Zhao et al., IJCAI 2020). No public code exists;
 docs/cman.md says what the paper states and what we chose where it is silent."""
+import math
 from typing import Any, Dict, List, Optional, Sequence
 
 import torch
@@ -57,6 +58,10 @@ class Cman(JointIEModel):
         Size of multi-head selection's hidden layer (the rows of `U` and `W`).
     relation_threshold : `float`, optional (default = `0.5`)
         A relation is predicted where its sigmoid exceeds this.
+    relation_prior : `float`, optional (default = `0.01`)
+        The probability every word pair and type starts with (the selection's bias is its
+        log-odds, as Lin et al., 2017, start rare classes): related pairs are rare among all pairs,
+        and from 0.5 the encoder's small learning rate would take many epochs to get there.
     symmetric_relations : `Sequence[str]`, optional (default = `()`)
         Relation types without direction: decoded and scored head-before-tail.
     per_type_metrics : `bool`, optional (default = `False`)
@@ -78,6 +83,7 @@ class Cman(JointIEModel):
         dropout: float = 0.1,
         relation_hidden_dim: int = 128,
         relation_threshold: float = 0.5,
+        relation_prior: float = 0.01,
         symmetric_relations: Sequence[str] = (),
         per_type_metrics: bool = False,
         inference_precision: str = "float32",
@@ -106,6 +112,7 @@ class Cman(JointIEModel):
         for name, module in self.named_children():
             if name != "embedder":
                 module.apply(initialise_like_bert)
+        torch.nn.init.constant_(self.selection.bias, math.log(relation_prior / (1 - relation_prior)))
         initializer(self)
 
     def forward(  # type: ignore[override]
