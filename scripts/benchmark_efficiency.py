@@ -62,7 +62,7 @@ import sinet_allen  # noqa: E402,F401  (registers the model and reader for load_
 from sinet_allen.dataset_readers.formats import read_sentences  # noqa: E402
 from sinet_allen.files import write_json_atomically  # noqa: E402
 from sinet_allen.metrics.joint_ie_f1 import JointIEF1  # noqa: E402
-from sinet_allen.models.sinet import PRECISIONS  # noqa: E402
+from sinet_allen.models.joint_ie_model import PRECISIONS  # noqa: E402
 from sinet_allen.predictors.sinet_predictor import SinetPredictor  # noqa: E402
 from allennlp.data import Batch, Instance  # noqa: E402
 from allennlp.models.archival import load_archive  # noqa: E402

@@ -17,6 +17,7 @@ FIXTURES = REPO / "tests" / "fixtures"
 TINY_BERT = FIXTURES / "tiny_bert"
 FIXTURE_DATA = FIXTURES / "data"
 FIXTURE_CONFIG = FIXTURES / "sinet_fixture.jsonnet"
+CMAN_CONFIG = FIXTURES / "cman_fixture.jsonnet"
 
 os.chdir(REPO)  # the fixture config's paths are relative to the repository root
 
@@ -49,17 +50,23 @@ def fixture_archive(tmp_path_factory) -> Path:
 def eager_archive(fixture_archive, tmp_path_factory):
     """The fixture archive with a model that calls every span a Method (the barely trained model
     finds no entity), so that there are predictions to write and to count."""
+    def call_every_span_a_method(weights, vocabulary):
+        weights["entity_classifier.bias"][vocabulary.get_token_index("Method", "entity_labels")] = 100.0
+
+    return archive_with_weights(fixture_archive, tmp_path_factory.mktemp("eager_model"), call_every_span_a_method)
+
+
+def archive_with_weights(source: Path, folder: Path, edit) -> Path:
+    """A copy of the archive `source` in `folder` whose weights `edit(weights, vocabulary)` changed."""
     import tarfile
 
     import torch
     from allennlp.models.archival import load_archive
 
-    folder = tmp_path_factory.mktemp("eager_model")
-    with tarfile.open(fixture_archive) as archive:
+    with tarfile.open(source) as archive:
         archive.extractall(folder, filter="data")
-    vocabulary = load_archive(str(fixture_archive)).model.vocab
     weights = torch.load(folder / "weights.th")
-    weights["entity_classifier.bias"][vocabulary.get_token_index("Method", "entity_labels")] = 100.0
+    edit(weights, load_archive(str(source)).model.vocab)
     torch.save(weights, folder / "weights.th")
     with tarfile.open(folder / "model.tar.gz", "w:gz") as archive:
         for name in ("config.json", "weights.th", "vocabulary", "meta.json"):

@@ -110,7 +110,9 @@ def test_config_builds(config, fixture_env):
     instances += list(itertools.islice(validation_reader.read(params["validation_data_path"]), 4))
     assert len(instances) == 8
     vocab = Vocabulary.from_instances(instances)
-    assert vocab.get_vocab_size("entity_labels") > 1 and vocab.get_vocab_size("relation_labels") > 0
+    # SINET's span labels, or CMAN's BIO tags (the reader's bio_tags view).
+    assert max(vocab.get_vocab_size("entity_labels"), vocab.get_vocab_size("bio_tags")) > 1
+    assert vocab.get_vocab_size("relation_labels") > 0
     model = Model.from_params(vocab=vocab, params=params.pop("model"))
     # The optimizer's parameter groups and the schedule build against the model.
     trainer = params.pop("trainer")
@@ -130,7 +132,9 @@ def test_shared_settings(config, fixture_env, monkeypatch):
     params = load(config).as_dict(quiet=True)
     assert params["trainer"]["validation_metric"] == "+rel_strict_f1"
     assert "distributed" not in params
-    assert params["model"]["type"] == "sinet"
+    assert params["model"]["type"] == ("cman" if config.name.startswith("cman") else "sinet")
+    # CMAN's configs read the data in the reader's BIO view, SINET's in its span view.
+    assert params["dataset_reader"].get("bio_tags", False) == (params["model"]["type"] == "cman")
     assert params["dataset_reader"]["seed"] == params["random_seed"] == 13
     # transformers' AdamW as the authors' code calls it: no bias correction, its default eps.
     optimizer = params["trainer"]["optimizer"]
@@ -158,13 +162,23 @@ def test_ablations_change_only_what_they_claim(name, fixture_env):
         assert node == value, path
 
 
-def test_the_cpu_config_keeps_the_model(fixture_env):
-    main = load(MAIN).as_dict(quiet=True)
+def test_the_cpu_configs_keep_the_model(fixture_env):
     for config in (CONFIG_DIR / "cpu").glob("*.jsonnet"):
+        # cpu/<model>_<data>_minilm[_variant].jsonnet runs the model of <model>_<data>.jsonnet.
+        full = load(CONFIG_DIR / (config.name.split("_minilm")[0] + ".jsonnet")).as_dict(quiet=True)
         model = load(config).as_dict(quiet=True)["model"]
         # The numeric precision of training is a setting of the run, not of the model.
         model.pop("training_precision", None)
-        assert model == main["model"], config.name
+        assert model == full["model"], config.name
+
+
+def test_cman_and_sinet_cpu_configs_differ_only_in_the_model_and_the_reader_view(fixture_env):
+    sinet = flatten(load(CONFIG_DIR / "cpu" / "sinet_conll04_minilm.jsonnet").as_dict(quiet=True))
+    cman = flatten(load(CONFIG_DIR / "cpu" / "cman_conll04_minilm.jsonnet").as_dict(quiet=True))
+    changed = {path for path in sinet.keys() | cman.keys() if sinet.get(path, "<absent>") != cman.get(path, "<absent>")}
+    assert {path.split(".")[0] for path in changed} == {"model", "dataset_reader", "validation_dataset_reader"}
+    assert {path for path in changed if not path.startswith("model.")} == {
+        "dataset_reader.bio_tags", "validation_dataset_reader.bio_tags"}
 
 
 def schedule(config: Path):

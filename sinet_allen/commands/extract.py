@@ -6,7 +6,7 @@ import logging
 
 from allennlp.commands.subcommand import Subcommand
 
-from sinet_allen.models.sinet import PRECISIONS
+from sinet_allen.models.joint_ie_model import PRECISIONS
 from sinet_allen.predictors.extraction import INPUT_FORMATS, extract_file, load_predictor
 
 logger = logging.getLogger(__name__)

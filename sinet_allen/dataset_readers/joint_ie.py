@@ -4,7 +4,7 @@ import logging
 import os
 import random
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 from allennlp.common.checks import ConfigurationError
@@ -14,12 +14,14 @@ from allennlp.data.fields import TensorField, TextField
 from allennlp.data.token_indexers import PretrainedTransformerIndexer
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 
+from sinet_allen.dataset_readers.bio import bio_tags, flat_entities
 from sinet_allen.dataset_readers.formats import NO_ENTITY, FormatError, Mention, Relation, Sentence, TypeInventory
 from sinet_allen.dataset_readers.formats import canonical_relation, group_documents, load_types, read_sentences
 
 logger = logging.getLogger(__name__)
 
 Span = Tuple[int, int]  # word offsets, end exclusive
+Pair = Tuple[int, int]  # a relation's head and tail: candidate indices, or word indices with bio_tags
 # What a training instance makes of the reverse of a symmetric gold relation (see JointIEReader).
 SYMMETRIC_REVERSE = ("positive", "left_out", "negative")
 
@@ -36,7 +38,8 @@ class EncodedSentence:
 
 @DatasetReader.register("joint_ie")
 class JointIEReader(DatasetReader):
-    """Reads SpERT-style JSON or DyGIE-style JSON lines into instances for the SINET model.
+    """Reads SpERT-style JSON or DyGIE-style JSON lines into instances for the SINET model (span
+    candidates) or, with `bio_tags`, for the CMAN model (word tags).
 
     With `negative_sampling` (the training reader) an instance holds the gold entities plus up to
     `neg_entity_count` random non-entity spans, and the gold related pairs plus up to
@@ -58,6 +61,13 @@ class JointIEReader(DatasetReader):
     encoded in segments of `max_length` wordpieces (AllenNLP's folding, which the embedder's
     `max_length` must match).
 
+    With `bio_tags` an instance holds, instead of span candidates, the position of each word's first
+    wordpiece (`word_starts`) and, in training, each word's BIO tag (`bio_tags`, namespace
+    "bio_tags") and the gold relations between entities' last words (`relation_pairs`, word
+    indices, and `relation_labels`) for multi-head selection; nothing is sampled. Gold entities that
+    BIO cannot hold (overlapping or nested, see `sinet_allen/dataset_readers/bio.py`) and their
+    relations are left out of those targets, with a warning counting them, and stay in the gold.
+
     # Parameters
 
     transformer_model : `str`
@@ -77,6 +87,7 @@ class JointIEReader(DatasetReader):
         `"positive"`, a positive in both orders; `"left_out"`, neither a positive nor a negative
         (SpERT before April 2021); `"negative"`, an ordinary unrelated pair that may be sampled as a
         negative (the SINET authors' code, which stores the relation in its canonical order only).
+        With `bio_tags`, `"positive"` or `"negative"` (every word pair is scored, none left out).
     max_span_size : `int`, optional (default = `8`)
         The widest candidate span in words (gold entities are training candidates whatever their width).
     negative_sampling : `bool`, optional (default = `False`)
@@ -99,6 +110,9 @@ class JointIEReader(DatasetReader):
         The wordpiece indexer's `max_length`: inputs longer than this are folded into segments
         that the `pretrained_transformer` embedder, given the same `max_length`, encodes one by
         one and joins. `None` leaves inputs whole (and limited to `max_wordpieces`).
+    bio_tags : `bool`, optional (default = `False`)
+        The BIO view described above (for the `cman` model) instead of span candidates; then
+        `max_span_size` and the negative counts play no part.
     """
 
     def __init__(
@@ -117,12 +131,16 @@ class JointIEReader(DatasetReader):
         max_wordpieces: int = 512,
         context_window: int = 0,
         max_length: Optional[int] = None,
+        bio_tags: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs)
         if symmetric_reverse not in SYMMETRIC_REVERSE:
             raise ConfigurationError(f"symmetric_reverse must be one of {', '.join(SYMMETRIC_REVERSE)}, "
                                      f"got {symmetric_reverse!r}")
+        if bio_tags and symmetric_reverse == "left_out":
+            raise ConfigurationError("symmetric_reverse 'left_out' needs sampled pairs: with bio_tags every "
+                                     "word pair is scored; choose 'positive' or 'negative'")
         self.format = format
         self.types_file = types_file
         self.symmetric_relations = frozenset(symmetric_relations)
@@ -138,6 +156,7 @@ class JointIEReader(DatasetReader):
         self.max_wordpieces = max_wordpieces
         self.context_window = context_window
         self.max_length = max_length
+        self.bio_tags = bio_tags
         self.tokenizer = PretrainedTransformerTokenizer(transformer_model)
         self.token_indexers = {"tokens": PretrainedTransformerIndexer(transformer_model, max_length=max_length)}
         self.num_special_tokens = self.tokenizer.num_special_tokens_for_sequence()
@@ -203,6 +222,8 @@ class JointIEReader(DatasetReader):
                                file_path, len(encoded) - len(kept), self.max_wordpieces)
             if not kept:  # the scores of nothing would look like a model's zeros
                 raise FormatError(f"{file_path}: the file yields no sentence to read")
+            if self.bio_tags:
+                _warn_unrepresentable(file_path, [item.sentence for item in kept], self.negative_sampling)
             self._encoded[file_path] = kept
         return self._encoded[file_path]
 
@@ -277,29 +298,55 @@ class JointIEReader(DatasetReader):
         return self._instance(self.encode(sentence, before, after), rng=None)
 
     def _instance(self, encoded: EncodedSentence, rng: Optional[random.Random]) -> Instance:
-        sentence = encoded.sentence
-        metadata = _metadata(sentence, self.symmetric_relations)
+        metadata = _metadata(encoded.sentence, self.symmetric_relations)
         if encoded.target is not None:  # where the model finds the sentence in the window
             metadata["target_wordpieces"] = encoded.target
+        fields: Dict[str, Field] = {
+            "tokens": TextField(encoded.wordpieces, self.token_indexers),
+            "metadata": MetadataField(metadata),
+        }
+        if self.bio_tags:
+            fields.update(self._word_fields(encoded, training=rng is not None))
+        else:
+            fields.update(self._span_fields(encoded, rng))
+        return Instance(fields)
+
+    def _span_fields(self, encoded: EncodedSentence, rng: Optional[random.Random]) -> Dict[str, Field]:
+        sentence = encoded.sentence
         gold_spans = _first_type_per_span(sentence)
         if rng is None:
             spans = self._all_spans(len(sentence.tokens))
         else:
             spans = list(gold_spans) + self._negative_spans(len(sentence.tokens), gold_spans, rng)
         fields: Dict[str, Field] = {
-            "tokens": TextField(encoded.wordpieces, self.token_indexers),
             "entity_spans": _span_tensor(spans),
             "entity_wordpiece_spans": _span_tensor(
                 [(encoded.word_offsets[start][0], encoded.word_offsets[end - 1][1]) for start, end in spans]
             ),
-            "metadata": MetadataField(metadata),
         }
         if rng is not None:
             labels = [gold_spans.get(span, NO_ENTITY) for span in spans]
             fields["entity_labels"] = _list_field([LabelField(label, "entity_labels") for label in labels],
                                                   LabelField(NO_ENTITY, "entity_labels"))
             fields.update(self._relation_fields(sentence, list(gold_spans), rng))
-        return Instance(fields)
+        return fields
+
+    def _word_fields(self, encoded: EncodedSentence, training: bool) -> Dict[str, Field]:
+        """The BIO view: word starts and, in training, tags and multi-head selection targets."""
+        sentence = encoded.sentence
+        starts = torch.tensor([start for start, _ in encoded.word_offsets], dtype=torch.long)
+        fields: Dict[str, Field] = {"word_starts": TensorField(starts, padding_value=-1)}
+        if training:
+            kept = flat_entities(sentence.entities)
+            tags = bio_tags(kept, len(sentence.tokens))
+            fields["bio_tags"] = _list_field([LabelField(tag, "bio_tags") for tag in tags],
+                                             LabelField(NO_ENTITY, "bio_tags"))
+            kept_mentions = {(entity.start, entity.end, entity.type) for entity in kept}
+            labels, _ = self._positive_pairs(
+                sentence, lambda head, tail: (head[1] - 1, tail[1] - 1)  # the entities' last words
+                if head in kept_mentions and tail in kept_mentions else None)
+            fields.update(_pair_fields(list(labels), labels))
+        return fields
 
     def _all_spans(self, num_words: int) -> List[Span]:
         return [
@@ -313,14 +360,26 @@ class JointIEReader(DatasetReader):
         return rng.sample(candidates, min(self.neg_entity_count, len(candidates)))
 
     def _relation_fields(self, sentence: Sentence, entity_spans: List[Span], rng: random.Random):
-        """Positive pairs (see `symmetric_reverse`) and sampled unrelated pairs, as indices into the
-        entity candidates (the gold entities come first among them)."""
+        """Positive pairs and sampled unrelated pairs, as indices into the entity candidates (the
+        gold entities come first among them)."""
         index = {span: position for position, span in enumerate(entity_spans)}
-        labels: Dict[Tuple[int, int], set] = {}
+        labels, left_out = self._positive_pairs(sentence, lambda head, tail: (index[head[:2]], index[tail[:2]]))
+        unrelated = [pair for pair in itertools.permutations(range(len(entity_spans)), 2)
+                     if pair not in labels and pair not in left_out]
+        pairs = list(labels) + rng.sample(unrelated, min(self.neg_relation_count, len(unrelated)))
+        return _pair_fields(pairs, labels)
+
+    def _positive_pairs(self, sentence: Sentence, pair_of: Callable[[Mention, Mention], Optional[Pair]]):
+        """The gold relations' types by pair, `pair_of(head, tail)` of their mentions in canonical
+        order (None leaves a relation out), with the reverses of symmetric ones as
+        `symmetric_reverse` says; and the reverses left out of the negatives."""
+        labels: Dict[Pair, set] = {}
         left_out = set()  # reverses of symmetric relations that are neither positives nor negatives
         for relation in sentence.relations:
             head, tail = canonical_relation(*_mentions(sentence, relation), relation.type, self.symmetric_relations)
-            pair = (index[head[:2]], index[tail[:2]])
+            pair = pair_of(head, tail)
+            if pair is None:
+                continue
             labels.setdefault(pair, set()).add(relation.type)
             if relation.type in self.symmetric_relations:
                 if self.symmetric_reverse == "positive":
@@ -328,17 +387,35 @@ class JointIEReader(DatasetReader):
                 elif self.symmetric_reverse == "left_out":
                     left_out.add(pair[::-1])
                 # "negative": the reverse stays an unrelated pair, which may be sampled as a negative.
-        unrelated = [pair for pair in itertools.permutations(range(len(entity_spans)), 2)
-                     if pair not in labels and pair not in left_out]
-        pairs = list(labels) + rng.sample(unrelated, min(self.neg_relation_count, len(unrelated)))
-        empty = MultiLabelField([], label_namespace="relation_labels")
-        return {
-            "relation_pairs": TensorField(torch.tensor(pairs, dtype=torch.long).view(-1, 2), padding_value=-1),
-            "relation_labels": _list_field(
-                [MultiLabelField(sorted(labels.get(pair, ())), label_namespace="relation_labels") for pair in pairs],
-                empty,
-            ),
-        }
+        return labels, left_out
+
+
+def _pair_fields(pairs: List[Pair], labels: Dict[Pair, set]) -> Dict[str, Field]:
+    empty = MultiLabelField([], label_namespace="relation_labels")
+    return {
+        "relation_pairs": TensorField(torch.tensor(pairs, dtype=torch.long).view(-1, 2), padding_value=-1),
+        "relation_labels": _list_field(
+            [MultiLabelField(sorted(labels.get(pair, ())), label_namespace="relation_labels") for pair in pairs],
+            empty,
+        ),
+    }
+
+
+def _warn_unrepresentable(file_path: str, sentences: List[Sentence], training: bool) -> None:
+    """Counts the gold entities and relations that BIO tags cannot hold, once per file."""
+    entities = relations = dropped_entities = dropped_relations = 0
+    for sentence in sentences:
+        kept = set(flat_entities(sentence.entities))
+        entities += len(set(sentence.entities))
+        dropped_entities += len(set(sentence.entities) - kept)
+        relations += len(sentence.relations)
+        dropped_relations += sum(1 for relation in sentence.relations
+                                 if not {sentence.entities[relation.head], sentence.entities[relation.tail]} <= kept)
+    if dropped_entities:
+        consequence = "left out of the training targets" if training else "a tagger cannot predict them"
+        logger.warning("%s: %d of %d gold entities overlap or nest in another and cannot be BIO tags, and %d of %d "
+                       "relations involve them: %s; they stay gold for the metric",
+                       file_path, dropped_entities, entities, dropped_relations, relations, consequence)
 
 
 def split_context(budget: int, left_available: int, right_available: int) -> Tuple[int, int]:

@@ -1,9 +1,7 @@
 """SINET: span-based joint entity and relation extraction with task-aware projection and
 cross-task attention (Luo et al., LREC-COLING 2024). Every ablation is a choice of modules."""
 import contextlib
-import copy
 import functools
-import logging
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
@@ -17,24 +15,17 @@ from allennlp.modules.seq2vec_encoders import ClsPooler
 from allennlp.nn import InitializerApplicator
 from allennlp.nn.util import batched_index_select, get_text_field_mask
 
-from sinet_allen.dataset_readers.formats import canonical_relation
 from sinet_allen.dataset_readers.joint_ie import NO_ENTITY
-from sinet_allen.metrics.joint_ie_f1 import JointIEF1
 from sinet_allen.models.attention_maps import AttentionRecorder, word_ranges
+from sinet_allen.models.joint_ie_model import JointIEModel, best_relations, decoded_output, initialise_like_bert
 from sinet_allen.modules.fast_dropout import use_fast_dropout
 from sinet_allen.modules.range_span_extractors import RangeMaxSpanExtractor
 from sinet_allen.modules.task_interaction import TaskInteraction, TaskViews
 from sinet_allen.modules.task_projection import LinearTaskProjection, TaskProjection
 
-logger = logging.getLogger(__name__)
-
-BERT_INITIALISER_STD = 0.02  # BERT's initializer_range
-PRECISIONS = ("float32", "bfloat16")
-BFLOAT16_COPY = "_bfloat16_embedder_copy"
-
 
 @Model.register("sinet")
-class Sinet(Model):
+class Sinet(JointIEModel):
     """
     The entity classifier reads `[span ; width embedding ; entity agent]`, the relation classifier
     `[e(s1) ; context(s1, s2) ; e(s2) ; relation agent]` with `e(s) = [span ; width embedding]`
@@ -65,7 +56,7 @@ class Sinet(Model):
         `boe` with `averaged: true` (mean) or `max_pooler` (max). Built with `embedding_dim`, the
         encoder's output size; with an `interaction` its output size must equal that size.
     interaction : `Lazy[TaskInteraction]`, optional (default = `None`)
-        How the two views inform each other: `cross_task_attention` (CTAM, SINET's) or `cman`;
+        How the two views inform each other: `cross_task_attention` (CTAM, SINET's);
         `None` for the Base and Base+TAP ablations. Built with the encoder's output size.
     span_extractor : `Lazy[SpanExtractor]`, optional (default = `range_max`)
         The representation of a candidate span in each view: `range_max`, `range_sum` or
@@ -117,8 +108,6 @@ class Sinet(Model):
         Applied after the BERT-like initialisation.
     """
 
-    default_predictor = "sinet"
-
     def __init__(
         self,
         vocab: Vocabulary,
@@ -145,15 +134,10 @@ class Sinet(Model):
         initializer: InitializerApplicator = InitializerApplicator(),
         **kwargs,
     ) -> None:
-        super().__init__(vocab, **kwargs)
-        for name, precision in (("inference_precision", inference_precision), ("training_precision", training_precision)):
-            if precision not in PRECISIONS:
-                raise ConfigurationError(f"{name} must be one of {', '.join(PRECISIONS)}, not {precision!r}")
-        self.inference_precision = inference_precision
+        super().__init__(vocab, embedder, symmetric_relations, per_type_metrics, inference_precision,
+                         training_precision, **kwargs)
         self.return_attention = return_attention
-        self.training_precision = training_precision
         dim = embedder.get_output_dim()
-        self.embedder = embedder
         self.task_projection = task_projection.construct(input_dim=dim)
         self.interactive_agent = interactive_agent.construct(embedding_dim=dim)
         self.interaction = interaction.construct(input_dim=dim) if interaction else None
@@ -178,13 +162,11 @@ class Sinet(Model):
         )
         self.relation_threshold = relation_threshold
         self.overlapping_entities = overlapping_entities
-        self.symmetric_relations = _known_relations(symmetric_relations, vocab)
         self.max_relation_entities = max_relation_entities
         self.max_pairs = max_pairs
-        self.metric = JointIEF1(symmetric_relations=self.symmetric_relations, per_type=per_type_metrics)
         for name, module in self.named_children():
             if name != "embedder":
-                module.apply(_initialise_like_bert)
+                module.apply(initialise_like_bert)
         initializer(self)
         if fast_dropout:
             use_fast_dropout(self)
@@ -232,47 +214,13 @@ class Sinet(Model):
                 )
         if entity_labels is None or not self.training:
             output.update(self._decode(entity_logits, span_mask, entity_spans, relation_inputs_for))
-            self.metric(
-                [{"entities": e, "relations": r} for e, r in zip(output["entity_triples"], output["relation_triples"])],
-                [{"entities": m["gold_entities"], "relations": m["gold_relations"]} for m in metadata],
-            )
-            output["metadata"] = metadata
+            self.score(output, metadata)
         if record_attention:
             ranges = word_ranges(entity_spans, entity_wordpiece_spans, [len(m["tokens"]) for m in metadata])
             output["attention"] = recorder.word_maps(mask, ranges)
         return output
 
     # --- representations -----------------------------------------------------------------------
-
-    def encode(self, tokens: TextFieldTensors) -> torch.Tensor:
-        """The encoder's float32 states `[batch, wordpieces, dim]`, computed in the
-        `training_precision` or the `inference_precision`."""
-        if self.training and self.training_precision == "bfloat16":
-            with torch.autocast(self.width_embedding.weight.device.type, dtype=torch.bfloat16):
-                return self.embedder(tokens).float()
-        return self._embedder_in_use()(tokens).float()
-
-    def _embedder_in_use(self) -> torch.nn.Module:
-        """The embedder outside autocast: the model's own, or its bfloat16 copy for inference."""
-        if self.training or self.inference_precision == "float32":
-            return self.embedder
-        return self._bfloat16_embedder()
-
-    def _bfloat16_embedder(self) -> torch.nn.Module:
-        # A copy rather than autocast, which would convert every weight again on every call. It
-        # stays outside the module tree (not saved) and is made again whenever the weights may
-        # have changed: after a switch of mode or a load of weights.
-        if BFLOAT16_COPY not in self.__dict__:
-            self.__dict__[BFLOAT16_COPY] = copy.deepcopy(self.embedder).to(torch.bfloat16)
-        return self.__dict__[BFLOAT16_COPY]
-
-    def train(self, mode: bool = True) -> "Sinet":
-        self.__dict__.pop(BFLOAT16_COPY, None)
-        return super().train(mode)
-
-    def load_state_dict(self, *args, **kwargs):
-        self.__dict__.pop(BFLOAT16_COPY, None)
-        return super().load_state_dict(*args, **kwargs)
 
     def _agent_mask(self, mask: torch.BoolTensor, metadata: List[Dict[str, Any]]) -> torch.BoolTensor:
         """The wordpieces the agents and the interaction read: the input's without [CLS], [SEP]
@@ -387,16 +335,7 @@ class Sinet(Model):
         pairs = torch.gather(candidates, 1, candidate_pairs.flatten(1)).view_as(candidate_pairs)  # span indices
         entities = self._decode_entities(keep, entity_spans, labels, scores)
         relations = self._decode_relations(keep, pairs, pair_mask, relation_scores, entities)
-        return {
-            "entity_probabilities": probabilities,
-            "entities": [[{"start": s, "end": e, "type": t, "score": p} for s, e, t, p in sentence]
-                         for sentence in entities],
-            "relations": [[{"head": h, "tail": t, "type": r, "score": p} for h, t, r, p in sentence]
-                          for sentence in relations],
-            "entity_triples": [[entity[:3] for entity in sentence] for sentence in entities],
-            "relation_triples": [[(ents[h][:3], ents[t][:3], r) for h, t, r, _ in sentence]
-                                 for ents, sentence in zip(entities, relations)],
-        }
+        return {"entity_probabilities": probabilities, **decoded_output(entities, relations)}
 
     # Decoding turns whole tensors into Python lists at once: element-wise tensor access would
     # dominate inference time on sentences with many entities or relations.
@@ -440,17 +379,14 @@ class Sinet(Model):
         sentence, pair, label = hits.nonzero(as_tuple=True)
         heads = position[sentence, pairs[sentence, pair, 0]]
         tails = position[sentence, pairs[sentence, pair, 1]]
-        found: List[Dict[Tuple[int, int, str], float]] = [{} for _ in range(keep.size(0))]
+        found: List[list] = [[] for _ in range(keep.size(0))]
         for b, head, tail, label_index, score in zip(
             sentence.tolist(), heads.tolist(), tails.tolist(), label.tolist(),
             relation_scores[sentence, pair, label].tolist(),
         ):
-            name = names[label_index]
-            head, tail = canonical_relation(head, tail, name, self.symmetric_relations,
-                                            mention=lambda entity: entities[b][entity][:3])
-            key = (head, tail, name)
-            found[b][key] = max(found[b].get(key, 0.0), score)
-        return [[(*key, score) for key, score in sorted(relations.items())] for relations in found]
+            found[b].append((head, tail, names[label_index], score))
+        return [best_relations(relations, self.symmetric_relations, mention=lambda entity, b=b: entities[b][entity][:3])
+                for b, relations in enumerate(found)]
 
     def _relation_candidates(self, scores, keep) -> Tuple[torch.LongTensor, torch.BoolTensor]:
         """Per sentence the indices of its `max_relation_entities` best kept spans, padded."""
@@ -469,35 +405,6 @@ class Sinet(Model):
         if not pieces:
             return pairs.new_zeros((*pairs.shape[:2], self.num_relation_labels), dtype=torch.float)
         return torch.cat(pieces, dim=1)
-
-    def make_output_human_readable(self, output_dict: Dict[str, Any]) -> Dict[str, Any]:
-        for entities, metadata in zip(output_dict["entities"], output_dict["metadata"]):
-            for entity in entities:
-                entity["text"] = " ".join(metadata["tokens"][entity["start"] : entity["end"]])
-        return output_dict
-
-    def get_metrics(self, reset: bool = False) -> Dict[str, float]:
-        # Training batches are not decoded (that would only slow training down): nothing to report.
-        return {} if self.training else self.metric.get_metric(reset)
-
-
-def _known_relations(names: Sequence[str], vocab: Vocabulary) -> frozenset:
-    """`names` as a set, checked against the relation labels: with a misspelt name the type meant
-    would be decoded and scored as directed. A warning, not an error: a small sample of the data
-    (a quick trial run) may lack a type that is rightly named."""
-    labels = vocab.get_token_to_index_vocabulary("relation_labels")
-    unknown = [name for name in names if name not in labels]
-    if unknown:
-        logger.warning("symmetric_relations: %s is no relation type of the training data (its types: %s); "
-                       "check the spelling", ", ".join(map(repr, unknown)), ", ".join(sorted(labels)) or "none")
-    return frozenset(names)
-
-
-def _initialise_like_bert(module: torch.nn.Module) -> None:
-    if isinstance(module, (torch.nn.Linear, torch.nn.Embedding)):
-        torch.nn.init.normal_(module.weight, std=BERT_INITIALISER_STD)
-    if isinstance(module, torch.nn.Linear) and module.bias is not None:
-        torch.nn.init.zeros_(module.bias)
 
 
 class RelationInputs(NamedTuple):

@@ -1,4 +1,4 @@
-"""Interaction between the NER and RE views of a sentence (CTAM, CMAN, ...)."""
+"""Interaction between the NER and RE views of a sentence (CTAM)."""
 from typing import NamedTuple
 
 import torch

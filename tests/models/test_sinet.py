@@ -12,7 +12,7 @@ from allennlp.data import Batch, DatasetReader, Instance
 
 from conftest import FIXTURE_CONFIG, FIXTURE_DATA, TINY_BERT
 from sinet_allen.dataset_readers.joint_ie import JointIEReader
-from sinet_allen.models.sinet import BFLOAT16_COPY
+from sinet_allen.models.joint_ie_model import BFLOAT16_COPY
 from sinet_allen.modules.fast_dropout import FastDropout
 from allennlp.modules.seq2vec_encoders import BagOfEmbeddingsEncoder
 from allennlp.modules.span_extractors import EndpointSpanExtractor, MaxPoolingSpanExtractor

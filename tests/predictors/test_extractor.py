@@ -2,7 +2,7 @@
 import pytest
 
 from sinet_allen.extractor import Extractor
-from sinet_allen.models.sinet import BFLOAT16_COPY
+from sinet_allen.models.joint_ie_model import BFLOAT16_COPY
 from sinet_allen.predictors.sinet_predictor import SinetPredictor
 
 TEXTS = [

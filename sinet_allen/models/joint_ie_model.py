@@ -1,0 +1,155 @@
+"""What the library's models (`sinet`, `cman`) share: the encoder run in a chosen precision, the
+decoded output that the predictor, the `sinet` serializer, the commands and the metric read, and
+the metric itself."""
+import copy
+import logging
+from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple
+
+import torch
+from allennlp.common.checks import ConfigurationError
+from allennlp.data import TextFieldTensors, Vocabulary
+from allennlp.models import Model
+from allennlp.modules import TextFieldEmbedder
+
+from sinet_allen.dataset_readers.formats import Mention, canonical_relation
+from sinet_allen.metrics.joint_ie_f1 import JointIEF1
+
+logger = logging.getLogger(__name__)
+
+BERT_INITIALISER_STD = 0.02  # BERT's initializer_range
+PRECISIONS = ("float32", "bfloat16")
+BFLOAT16_COPY = "_bfloat16_embedder_copy"
+
+DecodedEntity = Tuple[int, int, str, float]  # start, end (exclusive), type, score
+DecodedRelation = Tuple[int, int, str, float]  # head, tail (indices into the sentence's entities), type, score
+
+
+class JointIEModel(Model):
+    """The base of the library's models. A subclass decodes each sentence into entities
+    `(start, end, type, score)` and relations `(head, tail, type, score)` and hands them to
+    `decoded_output`, whose keys every consumer reads: `entities`, `relations` (dicts),
+    `entity_triples`, `relation_triples` (for the metric) and, after `score`, `metadata`.
+
+    # Parameters
+
+    vocab : `Vocabulary`, required.
+    embedder : `TextFieldEmbedder`, required.
+        The encoder of the wordpieces.
+    symmetric_relations : `Sequence[str]`, optional (default = `()`)
+        Relation types without direction: decoded and scored head-before-tail.
+    per_type_metrics : `bool`, optional (default = `False`)
+        Reports precision, recall and F1 per entity and relation type as well.
+    inference_precision : `str`, optional (default = `"float32"`)
+        `"bfloat16"` runs a bfloat16 copy of the encoder outside training.
+    training_precision : `str`, optional (default = `"float32"`)
+        `"bfloat16"` trains with the encoder under bfloat16 autocast.
+    """
+
+    default_predictor = "sinet"
+
+    def __init__(self, vocab: Vocabulary, embedder: TextFieldEmbedder, symmetric_relations: Sequence[str] = (),
+                 per_type_metrics: bool = False, inference_precision: str = "float32",
+                 training_precision: str = "float32", **kwargs) -> None:
+        super().__init__(vocab, **kwargs)
+        for name, precision in (("inference_precision", inference_precision),
+                                ("training_precision", training_precision)):
+            if precision not in PRECISIONS:
+                raise ConfigurationError(f"{name} must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        self.inference_precision = inference_precision
+        self.training_precision = training_precision
+        self.embedder = embedder
+        self.symmetric_relations = _known_relations(symmetric_relations, vocab)
+        self.metric = JointIEF1(symmetric_relations=self.symmetric_relations, per_type=per_type_metrics)
+
+    def encode(self, tokens: TextFieldTensors) -> torch.Tensor:
+        """The encoder's float32 states `[batch, wordpieces, dim]`, computed in the
+        `training_precision` or the `inference_precision`."""
+        if self.training and self.training_precision == "bfloat16":
+            with torch.autocast(next(self.embedder.parameters()).device.type, dtype=torch.bfloat16):
+                return self.embedder(tokens).float()
+        return self._embedder_in_use()(tokens).float()
+
+    def _embedder_in_use(self) -> torch.nn.Module:
+        """The embedder outside autocast: the model's own, or its bfloat16 copy for inference."""
+        if self.training or self.inference_precision == "float32":
+            return self.embedder
+        return self._bfloat16_embedder()
+
+    def _bfloat16_embedder(self) -> torch.nn.Module:
+        # A copy rather than autocast, which would convert every weight again on every call. It
+        # stays outside the module tree (not saved) and is made again whenever the weights may
+        # have changed: after a switch of mode or a load of weights.
+        if BFLOAT16_COPY not in self.__dict__:
+            self.__dict__[BFLOAT16_COPY] = copy.deepcopy(self.embedder).to(torch.bfloat16)
+        return self.__dict__[BFLOAT16_COPY]
+
+    def train(self, mode: bool = True) -> "JointIEModel":
+        self.__dict__.pop(BFLOAT16_COPY, None)
+        return super().train(mode)
+
+    def load_state_dict(self, *args, **kwargs):
+        self.__dict__.pop(BFLOAT16_COPY, None)
+        return super().load_state_dict(*args, **kwargs)
+
+    def score(self, output: Dict[str, Any], metadata: List[Dict[str, Any]]) -> None:
+        """Scores the decoded `output` against the complete gold in the `metadata`, which the
+        output then carries (the predictor and the serializer read the tokens and gold there)."""
+        self.metric(
+            [{"entities": e, "relations": r} for e, r in zip(output["entity_triples"], output["relation_triples"])],
+            [{"entities": m["gold_entities"], "relations": m["gold_relations"]} for m in metadata],
+        )
+        output["metadata"] = metadata
+
+    def make_output_human_readable(self, output_dict: Dict[str, Any]) -> Dict[str, Any]:
+        for entities, metadata in zip(output_dict["entities"], output_dict["metadata"]):
+            for entity in entities:
+                entity["text"] = " ".join(metadata["tokens"][entity["start"] : entity["end"]])
+        return output_dict
+
+    def get_metrics(self, reset: bool = False) -> Dict[str, float]:
+        # Training batches are not decoded (that would only slow training down): nothing to report.
+        return {} if self.training else self.metric.get_metric(reset)
+
+
+def decoded_output(entities: List[List[DecodedEntity]], relations: List[List[DecodedRelation]]) -> Dict[str, Any]:
+    """The output keys of decoded sentences (see `JointIEModel`)."""
+    return {
+        "entities": [[{"start": s, "end": e, "type": t, "score": p} for s, e, t, p in sentence]
+                     for sentence in entities],
+        "relations": [[{"head": h, "tail": t, "type": r, "score": p} for h, t, r, p in sentence]
+                      for sentence in relations],
+        "entity_triples": [[entity[:3] for entity in sentence] for sentence in entities],
+        "relation_triples": [[(ents[h][:3], ents[t][:3], r) for h, t, r, _ in sentence]
+                             for ents, sentence in zip(entities, relations)],
+    }
+
+
+def best_relations(found: Iterable[DecodedRelation], symmetric: frozenset,
+                   mention: Callable[[int], Mention]) -> List[DecodedRelation]:
+    """The relations `found` in a sentence, symmetric types head-before-tail (`mention` gives an
+    entity index's (start, end, type)), each once with its best score, in order."""
+    best: Dict[Tuple[int, int, str], float] = {}
+    for head, tail, label, score in found:
+        head, tail = canonical_relation(head, tail, label, symmetric, mention=mention)
+        best[(head, tail, label)] = max(best.get((head, tail, label), 0.0), score)
+    return [(*key, score) for key, score in sorted(best.items())]
+
+
+def initialise_like_bert(module: torch.nn.Module) -> None:
+    """Normal weights with BERT's standard deviation and zero biases, as BERT starts its own layers."""
+    if isinstance(module, (torch.nn.Linear, torch.nn.Embedding)):
+        torch.nn.init.normal_(module.weight, std=BERT_INITIALISER_STD)
+    if isinstance(module, torch.nn.Linear) and module.bias is not None:
+        torch.nn.init.zeros_(module.bias)
+
+
+def _known_relations(names: Sequence[str], vocab: Vocabulary) -> frozenset:
+    """`names` as a set, checked against the relation labels: with a misspelt name the type meant
+    would be decoded and scored as directed. A warning, not an error: a small sample of the data
+    (a quick trial run) may lack a type that is rightly named."""
+    labels = vocab.get_token_to_index_vocabulary("relation_labels")
+    unknown = [name for name in names if name not in labels]
+    if unknown:
+        logger.warning("symmetric_relations: %s is no relation type of the training data (its types: %s); "
+                       "check the spelling", ", ".join(map(repr, unknown)), ", ".join(sorted(labels)) or "none")
+    return frozenset(names)
