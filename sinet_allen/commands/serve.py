@@ -4,7 +4,7 @@ import argparse
 
 from allennlp.commands.subcommand import Subcommand
 
-from sinet_allen.models.sinet import PRECISIONS
+from sinet_allen.models.joint_ie_model import PRECISIONS
 from sinet_allen.server.limits import Limits
 
 
