@@ -56,7 +56,8 @@ class AttentionRecorder:
         return hook
 
     def word_maps(self, mask: torch.BoolTensor, word_ranges: List[List[List[int]]]) -> List[Dict[str, Any]]:
-        """Per sentence `{"encoder": [w], "ner": {...} | None, "re": {...} | None[, "note"]}`, where
+        """Per sentence `{"encoder": [w], "ner": {...}, "re": {...}}`, or `{"encoder": [w], "note"}`
+        for a model without CTAM (no null values: AllenNLP's predictor would write them "None"), where
         `word_ranges[b]` is each word's `[start, end)` wordpiece range in sentence b."""
         encoder = self._encoder_cls_attention(mask)  # [batch, wordpieces]
         batch = mask.size(0)
@@ -66,7 +67,7 @@ class AttentionRecorder:
             ranges = word_ranges[b]
             sentence: Dict[str, Any] = {"encoder": _round(_to_words(encoder[b], ranges))}
             if ctam is None:
-                sentence.update(ner=None, re=None, note=self.no_ctam)
+                sentence["note"] = self.no_ctam
             else:
                 sentence["ner"] = _agent_map(ctam[b], ranges)
                 sentence["re"] = _agent_map(ctam[batch + b], ranges)
@@ -98,6 +99,19 @@ def word_ranges(entity_spans: torch.LongTensor, wordpiece_spans: torch.LongTenso
         if len(of_word) < length:
             raise ValueError("attention maps need every word as a candidate span (an inference instance)")
         ranges.append([of_word[word] for word in range(length)])
+    return ranges
+
+
+def word_ranges_from_starts(word_starts: torch.LongTensor, wordpiece_mask: torch.BoolTensor,
+                            metadata: List[Dict[str, Any]]) -> List[List[List[int]]]:
+    """Per sentence each word's `[start, end)` wordpiece range, from the words' first wordpieces
+    `word_starts` (-1 at padding): a word ends where the next begins, the last one where the
+    sentence does (its `target_wordpieces` in a context window, else before the closing [SEP])."""
+    ranges = []
+    for starts, wordpieces, item in zip(word_starts.tolist(), wordpiece_mask.sum(1).tolist(), metadata):
+        starts = starts[: len(item["tokens"])]
+        end = item["target_wordpieces"][1] if "target_wordpieces" in item else wordpieces - 1
+        ranges.append([[start, next_start] for start, next_start in zip(starts, starts[1:] + [end])])
     return ranges
 
 

@@ -11,9 +11,10 @@ from allennlp.models import Model
 from allennlp.modules import ConditionalRandomField, TextFieldEmbedder
 from allennlp.modules.conditional_random_field import allowed_transitions
 from allennlp.nn import InitializerApplicator
-from allennlp.nn.util import batched_index_select
+from allennlp.nn.util import batched_index_select, get_text_field_mask
 
 from sinet_allen.dataset_readers.bio import bio_spans
+from sinet_allen.models.attention_maps import word_ranges_from_starts
 from sinet_allen.models.joint_ie_model import (
     DecodedEntity, DecodedRelation, JointIEModel, best_relations, decoded_output, initialise_like_bert)
 from sinet_allen.modules.cman import CrossModalAttention
@@ -70,6 +71,9 @@ class Cman(JointIEModel):
         `"bfloat16"` runs a bfloat16 copy of the encoder outside training.
     training_precision : `str`, optional (default = `"float32"`)
         `"bfloat16"` trains with the encoder under bfloat16 autocast.
+    return_attention : `bool`, optional (default = `False`)
+        Outside training, adds `attention` to the output: per sentence the encoder's last-layer
+        [CLS] attention per word (CMAN has no CTAM agents, so no NER-aware or RE-aware maps).
     initializer : `InitializerApplicator`, optional (default = `InitializerApplicator()`)
         Applied after the BERT-like initialisation of the layers CMAN adds to the encoder.
     """
@@ -88,11 +92,12 @@ class Cman(JointIEModel):
         per_type_metrics: bool = False,
         inference_precision: str = "float32",
         training_precision: str = "float32",
+        return_attention: bool = False,
         initializer: InitializerApplicator = InitializerApplicator(),
         **kwargs,
     ) -> None:
         super().__init__(vocab, embedder, symmetric_relations, per_type_metrics, inference_precision,
-                         training_precision, **kwargs)
+                         training_precision, return_attention, **kwargs)
         dim = embedder.get_output_dim()
         self.tag_names = vocab.get_index_to_token_vocabulary("bio_tags")
         num_tags = len(self.tag_names)
@@ -127,7 +132,9 @@ class Cman(JointIEModel):
         if word_starts.size(1) == 0:  # only empty sentences: one padding word keeps the shapes valid
             word_starts = word_starts.new_full((word_starts.size(0), 1), -1)
         mask = word_starts >= 0
-        words = batched_index_select(self.encode(tokens), word_starts.clamp(min=0))
+        with self.record_attention(self.attention) as recorder:
+            encoded = self.encode(tokens)
+        words = batched_index_select(encoded, word_starts.clamp(min=0))
         unknown = self.label_embedding(torch.full_like(word_starts, self.unknown_label))
         emissions = self.tagger(self.dropout(self.attention(words, unknown, mask)))
         gold_labels = self.training and bio_tags is not None
@@ -140,6 +147,10 @@ class Cman(JointIEModel):
         if bio_tags is None or not self.training:
             output.update(self._decode(emissions, labels, relation_states, mask))
             self.score(output, metadata)
+        if recorder is not None:
+            wordpiece_mask = get_text_field_mask(tokens)
+            output["attention"] = recorder.word_maps(
+                wordpiece_mask, word_ranges_from_starts(word_starts, wordpiece_mask, metadata))
         return output
 
     # --- entities ------------------------------------------------------------------------------

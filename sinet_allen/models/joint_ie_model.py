@@ -1,9 +1,10 @@
 """What the library's models (`sinet`, `cman`) share: the encoder run in a chosen precision, the
 decoded output that the predictor, the `sinet` serializer, the commands and the metric read, and
 the metric itself."""
+import contextlib
 import copy
 import logging
-from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 from allennlp.common.checks import ConfigurationError
@@ -13,6 +14,7 @@ from allennlp.modules import TextFieldEmbedder
 
 from sinet_allen.dataset_readers.formats import Mention, canonical_relation
 from sinet_allen.metrics.joint_ie_f1 import JointIEF1
+from sinet_allen.models.attention_maps import AttentionRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +45,18 @@ class JointIEModel(Model):
         `"bfloat16"` runs a bfloat16 copy of the encoder outside training.
     training_precision : `str`, optional (default = `"float32"`)
         `"bfloat16"` trains with the encoder under bfloat16 autocast.
+    return_attention : `bool`, optional (default = `False`)
+        Outside training, adds `attention` to the output: per sentence the encoder's last-layer
+        [CLS] attention and, in SINET, the CTAM agents' attention per word
+        (sinet_allen/models/attention_maps.py). Off, nothing is recorded; the `sinet` predictor's
+        `attention` argument turns it on.
     """
 
     default_predictor = "sinet"
 
     def __init__(self, vocab: Vocabulary, embedder: TextFieldEmbedder, symmetric_relations: Sequence[str] = (),
                  per_type_metrics: bool = False, inference_precision: str = "float32",
-                 training_precision: str = "float32", **kwargs) -> None:
+                 training_precision: str = "float32", return_attention: bool = False, **kwargs) -> None:
         super().__init__(vocab, **kwargs)
         for name, precision in (("inference_precision", inference_precision),
                                 ("training_precision", training_precision)):
@@ -60,6 +67,14 @@ class JointIEModel(Model):
         self.embedder = embedder
         self.symmetric_relations = _known_relations(symmetric_relations, vocab)
         self.metric = JointIEF1(symmetric_relations=self.symmetric_relations, per_type=per_type_metrics)
+        self.return_attention = return_attention
+
+    def record_attention(self, interaction: Optional[torch.nn.Module]):
+        """A context around the encoding (and `interaction`) of a forward pass that yields an
+        `AttentionRecorder` when `return_attention` asks for maps outside training, else `None`."""
+        if self.return_attention and not self.training:
+            return AttentionRecorder(self._embedder_in_use(), interaction)
+        return contextlib.nullcontext()
 
     def encode(self, tokens: TextFieldTensors) -> torch.Tensor:
         """The encoder's float32 states `[batch, wordpieces, dim]`, computed in the

@@ -1,6 +1,5 @@
 """SINET: span-based joint entity and relation extraction with task-aware projection and
 cross-task attention (Luo et al., LREC-COLING 2024). Every ablation is a choice of modules."""
-import contextlib
 import functools
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -16,7 +15,7 @@ from allennlp.nn import InitializerApplicator
 from allennlp.nn.util import batched_index_select, get_text_field_mask
 
 from sinet_allen.dataset_readers.joint_ie import NO_ENTITY
-from sinet_allen.models.attention_maps import AttentionRecorder, word_ranges
+from sinet_allen.models.attention_maps import word_ranges
 from sinet_allen.models.joint_ie_model import JointIEModel, best_relations, decoded_output, initialise_like_bert
 from sinet_allen.modules.fast_dropout import use_fast_dropout
 from sinet_allen.modules.range_span_extractors import RangeMaxSpanExtractor
@@ -135,8 +134,7 @@ class Sinet(JointIEModel):
         **kwargs,
     ) -> None:
         super().__init__(vocab, embedder, symmetric_relations, per_type_metrics, inference_precision,
-                         training_precision, **kwargs)
-        self.return_attention = return_attention
+                         training_precision, return_attention, **kwargs)
         dim = embedder.get_output_dim()
         self.task_projection = task_projection.construct(input_dim=dim)
         self.interactive_agent = interactive_agent.construct(embedding_dim=dim)
@@ -192,9 +190,7 @@ class Sinet(JointIEModel):
             )
             relation_labels = _at_least_one(relation_labels, padding=0)
         mask = get_text_field_mask(tokens)
-        record_attention = self.return_attention and not self.training
-        with (AttentionRecorder(self._embedder_in_use(), self.interaction) if record_attention
-              else contextlib.nullcontext()) as recorder:
+        with self.record_attention(self.interaction) as recorder:
             states = self.encode(tokens)
             views = self._task_views(states, self._agent_mask(mask, metadata))
         span_mask = entity_spans[..., 0] >= 0
@@ -215,7 +211,7 @@ class Sinet(JointIEModel):
         if entity_labels is None or not self.training:
             output.update(self._decode(entity_logits, span_mask, entity_spans, relation_inputs_for))
             self.score(output, metadata)
-        if record_attention:
+        if recorder is not None:
             ranges = word_ranges(entity_spans, entity_wordpiece_spans, [len(m["tokens"]) for m in metadata])
             output["attention"] = recorder.word_maps(mask, ranges)
         return output

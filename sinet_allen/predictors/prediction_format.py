@@ -10,8 +10,8 @@ A prediction file holds one JSON object per line: per input line (`allennlp pred
      "relations": [{"head", "tail", "type", "score"}],
      ["sentences": [[start, end], ...]],
      ["gold_entities": [{"type", "start", "end", "text"}], "gold_relations": [{"head", "tail", "type"}]],
-     ["attention": [{"encoder": [w], "ner": {"mean", "self", "heads", "self_heads"} | null, "re": ... | null,
-                     ["note"]} | null, ...]]}
+     ["attention": [{"encoder": [w], ("ner": {"mean", "self", "heads", "self_heads"}, "re": {...}) | "note"}
+                    | null, ...]]}
 
 Offsets are word offsets, `end` exclusive; `char_start`/`char_end` slice raw input text; relations'
 `head` and `tail` index `entities` (gold relations index `gold_entities`); `sentences` is given for
@@ -20,7 +20,7 @@ the error record `{"error": message, "line": N}` in its place.
 
 `attention` is there only when asked for (the predictor's `attention` argument): per sentence
 (null for an empty one), weights per word of that sentence, as sinet_allen/models/attention_maps.py
-defines them; `ner` and `re` are null, and `note` says why, for a model without CTAM.
+defines them; a model without CTAM gives no `ner` and `re` maps, and `note` says why.
 """
 import json
 from pathlib import Path

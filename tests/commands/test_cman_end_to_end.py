@@ -78,6 +78,15 @@ def test_the_predictor_gives_the_prediction_format_for_raw_text(eager_cman):
     assert pairs == {(h, t) for h in range(5) for t in range(5) if h != t}
 
 
+def test_the_predictor_gives_the_encoders_attention_on_request(eager_cman):
+    predictor = Predictor.from_archive(load_archive(str(eager_cman)), extra_args={"attention": True})
+    result = predictor.predict_json({"sentences": [["We", "train", "a", "tagger", "."], [], ["It", "works"]]})
+    first, empty, last = result["attention"]
+    assert len(first["encoder"]) == 5 and empty is None and len(last["encoder"]) == 2
+    assert 0 < sum(first["encoder"]) <= 1
+    assert "ner" not in first and "re" not in first and "CTAM" in first["note"]
+
+
 def test_sinet_extract_and_the_extractor_on_a_cman_archive(eager_cman, tmp_path):
     source = tmp_path / "input.jsonl"
     source.write_text('{"document": "We train a tagger. It works."}\n{"tokens": ["A", "test"]}\n')

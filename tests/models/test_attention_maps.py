@@ -1,6 +1,6 @@
 """Attention maps on request: the encoder's [CLS] row against the Hugging Face model's own
-attention probabilities, CTAM's against its layer's weights, the word rule, models without CTAM,
-and the predictor's `attention` argument."""
+attention probabilities (SINET and CMAN), CTAM's against its layer's weights, the word rule,
+models without CTAM, and the predictor's `attention` argument."""
 import json
 
 import pytest
@@ -10,14 +10,14 @@ from allennlp.data import Batch, DatasetReader, Vocabulary
 from allennlp.models import Model
 from allennlp.predictors import Predictor
 
-from conftest import FIXTURE_CONFIG, FIXTURE_DATA
+from conftest import CMAN_CONFIG, FIXTURE_CONFIG, FIXTURE_DATA
 from sinet_allen.modules.cross_task_attention import CrossTaskAttentionLayer
 
 TRAIN, TEST = FIXTURE_DATA / "spert" / "train.json", FIXTURE_DATA / "spert" / "test.json"
 
 
-def build(overrides=None):
-    params = Params.from_file(str(FIXTURE_CONFIG), params_overrides=json.dumps(overrides or {}))
+def build(overrides=None, config=FIXTURE_CONFIG):
+    params = Params.from_file(str(config), params_overrides=json.dumps(overrides or {}))
     vocab = Vocabulary.from_instances(DatasetReader.from_params(params.pop("dataset_reader")).read(str(TRAIN)))
     reader = DatasetReader.from_params(params.pop("validation_dataset_reader"))
     instances = list(reader.read(str(TEST)))[:3]
@@ -43,8 +43,9 @@ def test_no_attention_unless_asked():
     assert "attention" not in output
 
 
-def test_encoder_map_is_the_last_layers_cls_attention_summed_per_word():
-    model, reader, instances = build({"model.return_attention": True})
+@pytest.mark.parametrize("config", [FIXTURE_CONFIG, CMAN_CONFIG], ids=["sinet", "cman"])
+def test_encoder_map_is_the_last_layers_cls_attention_summed_per_word(config):
+    model, reader, instances = build({"model.return_attention": True}, config)
     output, tensors = forward(model, instances)
     transformer = model.embedder.token_embedder_tokens.transformer_model
     tokens = tensors["tokens"]["tokens"]
@@ -86,11 +87,13 @@ def test_ctam_maps_are_each_agents_weights_over_the_other_tasks_words_and_itself
             assert found["mean"] == pytest.approx(torch.tensor(found["heads"]).mean(0).tolist(), abs=2e-4)
 
 
-def test_models_without_ctam_say_so():
-    model, _, instances = build({"model.return_attention": True, "model.interaction": None})
+@pytest.mark.parametrize("config, overrides", [(FIXTURE_CONFIG, {"model.interaction": None}), (CMAN_CONFIG, {})],
+                         ids=["sinet without interaction", "cman"])
+def test_models_without_ctam_say_so(config, overrides):
+    model, _, instances = build({"model.return_attention": True, **overrides}, config)
     output, _ = forward(model, instances)
     for sentence, instance in zip(output["attention"], instances):
-        assert sentence["ner"] is None and sentence["re"] is None
+        assert "ner" not in sentence and "re" not in sentence
         assert "no cross-task attention (CTAM)" in sentence["note"]
         # The encoder's map is there all the same.
         assert len(sentence["encoder"]) == len(instance["metadata"]["tokens"])
