@@ -38,18 +38,31 @@ def collect_rows(output_dir: Path, split: str, configs: Optional[Sequence[str]] 
                  macro: bool = False, model: str = "best") -> List[Row]:
     """One row per config folder (in the given order, else alphabetical) that has runs evaluated
     on `split` with their `model` ("best" or "final")."""
+    keys = [key for key, _ in columns(macro)]
+    rows = []
+    for name, runs in collect_runs(output_dir, split, configs, macro, model).items():
+        scores = {key: mean_std([run[key] for run in runs.values()]) for key in keys}
+        rows.append(Row(name, len(runs), scores))
+    return rows
+
+
+def collect_runs(output_dir: Path, split: str, configs: Optional[Sequence[str]] = None, macro: bool = False,
+                 model: str = "best") -> Dict[str, Dict[str, Dict[str, float]]]:
+    """Per config folder with complete runs, each run's scores (fractions) by its folder below the
+    config's (`seed1`, `seed1/fold0`)."""
     output_dir = Path(output_dir)
     names = configs or sorted(path.name for path in output_dir.iterdir() if path.is_dir())
     keys = [key for key, _ in columns(macro)]
-    rows = []
+    found = {}
     for name in names:
-        runs = [_run_scores(path, keys) for path in _run_metrics_files(output_dir / name, split, model)]
+        config_dir = output_dir / name
+        runs = {path.parent.relative_to(config_dir).as_posix(): _run_scores(path, keys)
+                for path in _run_metrics_files(config_dir, split, model)}
         if not runs:
-            logger.warning("%s: no complete run on the %s split (%s model)", output_dir / name, split, model)
+            logger.warning("%s: no complete run on the %s split (%s model)", config_dir, split, model)
             continue
-        scores = {key: mean_std([run[key] for run in runs]) for key in keys}
-        rows.append(Row(name, len(runs), scores))
-    return rows
+        found[name] = runs
+    return found
 
 
 def _run_metrics_files(config_dir: Path, split: str, model: str) -> List[Path]:
@@ -102,14 +115,28 @@ def write_csv(rows: Sequence[Row], path: Path, split: str, macro: bool = False, 
             writer.writerow([row.config, split, model, row.runs, *values])
 
 
+def write_runs_csv(output_dir: Path, path: Path, split: str, configs: Optional[Sequence[str]] = None,
+                   macro: bool = False, model: str = "best") -> None:
+    """Every complete run's F1 scores (%), a line per run: what the mean ± std rows summarise,
+    and what a per-seed comparison or the choice of the seed nearest the mean needs."""
+    keys = [key for key, _ in columns(macro)]
+    with atomic_output(path) as file:
+        writer = csv.writer(file)
+        writer.writerow(["config", "run", "split", "model", *keys])
+        for name, runs in collect_runs(output_dir, split, configs, macro, model).items():
+            for run, scores in runs.items():
+                writer.writerow([name, run, split, model, *(f"{100 * scores[key]:.2f}" for key in keys)])
+
+
 def write_results_table(output_dir: Path, split: str, configs: Optional[Sequence[str]] = None,
                         macro: bool = False, model: str = "best") -> List[Row]:
     """Writes `<output dir>/results_<split>.md` and `.csv` (`results_<split>_final.*` for the
-    final models) and returns the rows."""
+    final models), the runs one by one in `results_<split>[_final]_runs.csv`, and returns the rows."""
     output_dir = Path(output_dir)
     rows = collect_rows(output_dir, split, configs, macro, model)
     stem = f"results_{evaluation_name(split, model)}"
     with atomic_output(output_dir / f"{stem}.md") as file:
         file.write(to_markdown(rows, split, macro, model))
     write_csv(rows, output_dir / f"{stem}.csv", split, macro, model)
+    write_runs_csv(output_dir, output_dir / f"{stem}_runs.csv", split, configs, macro, model)
     return rows

@@ -122,6 +122,11 @@ def test_table_aggregates_seeds_and_folds(tmp_path):
     csv_lines = (tmp_path / "results_test.csv").read_text().splitlines()
     assert csv_lines[0].startswith("config,split,model,runs,ent_f1_mean,ent_f1_std,ent_macro_f1_mean,")
     assert csv_lines[1].startswith("sinet,test,best,2,55.00,7.07,25.00,0.00,")
+    runs = (tmp_path / "results_test_runs.csv").read_text().splitlines()
+    assert runs[0] == "config,run,split,model,ent_f1,ent_macro_f1,rel_f1,rel_macro_f1,rel_strict_f1,rel_strict_macro_f1"
+    assert [line.split(",")[:2] + line.split(",")[4:5] for line in runs[1:]] == [
+        ["sinet", "seed1/fold0", "50.00"], ["sinet", "seed1/fold1", "60.00"],
+        ["base", "seed1", "70.00"], ["base", "seed2", "72.00"], ["base", "seed3", "74.00"]]
 
     write_results_table(tmp_path, "dev", configs=["sinet"])  # a table per split, side by side
     assert "| sinet | 50.00 " in (tmp_path / "results_dev.md").read_text()
