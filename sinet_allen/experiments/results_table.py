@@ -118,14 +118,26 @@ def write_csv(rows: Sequence[Row], path: Path, split: str, macro: bool = False, 
 def write_runs_csv(output_dir: Path, path: Path, split: str, configs: Optional[Sequence[str]] = None,
                    macro: bool = False, model: str = "best") -> None:
     """Every complete run's F1 scores (%), a line per run: what the mean ± std rows summarise,
-    and what a per-seed comparison or the choice of the seed nearest the mean needs."""
+    and what a per-seed comparison or the choice of the seed nearest the mean needs; then its
+    epochs and training time (validation included) from AllenNLP's metrics.json, where there is one."""
     keys = [key for key, _ in columns(macro)]
     with atomic_output(path) as file:
         writer = csv.writer(file)
-        writer.writerow(["config", "run", "split", "model", *keys])
+        writer.writerow(["config", "run", "split", "model", *keys, "epochs", "training_minutes"])
         for name, runs in collect_runs(output_dir, split, configs, macro, model).items():
             for run, scores in runs.items():
-                writer.writerow([name, run, split, model, *(f"{100 * scores[key]:.2f}" for key in keys)])
+                writer.writerow([name, run, split, model, *(f"{100 * scores[key]:.2f}" for key in keys),
+                                 *_training_time(Path(output_dir) / name / run)])
+
+
+def _training_time(run_dir: Path) -> Tuple[str, str]:
+    """Epochs trained and minutes taken, as AllenNLP's metrics.json of the run says ("" if it has none)."""
+    path = run_dir / "metrics.json"
+    if not path.exists():
+        return "", ""
+    metrics = json.loads(path.read_text(encoding="utf-8"))
+    hours, minutes, seconds = (float(part) for part in metrics["training_duration"].split(":"))
+    return str(metrics["epoch"] + 1), f"{60 * hours + minutes + seconds / 60:.1f}"
 
 
 def write_results_table(output_dir: Path, split: str, configs: Optional[Sequence[str]] = None,

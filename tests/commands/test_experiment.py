@@ -111,6 +111,7 @@ def test_table_aggregates_seeds_and_folds(tmp_path):
     for fold, f1 in [(0, 0.5), (1, 0.6)]:
         write_metrics(tmp_path / "sinet" / "seed1" / f"fold{fold}", ent_f1=f1, ent_macro_f1=0.25)
     write_metrics(tmp_path / "sinet" / "seed2" / "fold0", split="dev")  # another split: not counted
+    (tmp_path / "base" / "seed2" / "metrics.json").write_text('{"training_duration": "1:10:30.0", "epoch": 14}')
 
     rows = write_results_table(tmp_path, "test", configs=["sinet", "base"], macro=True)
 
@@ -123,10 +124,13 @@ def test_table_aggregates_seeds_and_folds(tmp_path):
     assert csv_lines[0].startswith("config,split,model,runs,ent_f1_mean,ent_f1_std,ent_macro_f1_mean,")
     assert csv_lines[1].startswith("sinet,test,best,2,55.00,7.07,25.00,0.00,")
     runs = (tmp_path / "results_test_runs.csv").read_text().splitlines()
-    assert runs[0] == "config,run,split,model,ent_f1,ent_macro_f1,rel_f1,rel_macro_f1,rel_strict_f1,rel_strict_macro_f1"
+    assert runs[0] == ("config,run,split,model,ent_f1,ent_macro_f1,rel_f1,rel_macro_f1,rel_strict_f1,"
+                       "rel_strict_macro_f1,epochs,training_minutes")
     assert [line.split(",")[:2] + line.split(",")[4:5] for line in runs[1:]] == [
         ["sinet", "seed1/fold0", "50.00"], ["sinet", "seed1/fold1", "60.00"],
         ["base", "seed1", "70.00"], ["base", "seed2", "72.00"], ["base", "seed3", "74.00"]]
+    assert runs[1].endswith(",,")  # no AllenNLP metrics.json: no training time
+    assert runs[4].endswith(",72.00,50.00,40.00,50.00,30.00,50.00,15,70.5")  # AllenNLP's metrics.json
 
     write_results_table(tmp_path, "dev", configs=["sinet"])  # a table per split, side by side
     assert "| sinet | 50.00 " in (tmp_path / "results_dev.md").read_text()
