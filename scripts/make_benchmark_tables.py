@@ -1,7 +1,8 @@
 #!/usr/bin/env python
-"""Regenerates the tables of docs/benchmarks.md from the measured outputs under benchmarks/.
+"""Regenerates the tables of the measured pages (docs/benchmarks.md, cman.md, fidelity.md) from the
+measured outputs under benchmarks/.
 
-    python scripts/make_benchmark_tables.py           # rewrite the tables in docs/benchmarks.md
+    python scripts/make_benchmark_tables.py           # rewrite the tables in the pages
     python scripts/make_benchmark_tables.py --check   # exit 1 if a table differs from its data
 
 Each table sits between `<!-- table: NAME -->` and `<!-- end table -->`; everything outside those
@@ -22,7 +23,7 @@ from typing import Callable, Dict, Iterable, List, Sequence
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "benchmarks"
 RUNS = BENCHMARKS / "runs"
-PAGE = REPO / "docs" / "benchmarks.md"
+DOCS = REPO / "docs"
 BLOCK = re.compile(r"(<!-- table: (?P<name>[\w-]+) -->\n).*?(<!-- end table -->)", re.S)
 TASKS = ("ent_f1", "rel_f1", "rel_strict_f1")
 SEED_ORDER = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "13")
@@ -233,14 +234,18 @@ def ablation(file_name: str, with_curves: bool) -> str:
     return table(header, rows)
 
 
+def bootstrap_cells(report: Dict) -> List[str]:
+    """B − A in F1 points and the p value, per task, of a `sinet-significance --output` report."""
+    return [f"{100 * report[task]['delta']:+.2f} (p = {report[task]['p_value']:.3f})"
+            for task in (name.removesuffix("_f1") for name in TASKS)]
+
+
 def significance() -> str:
     rows = []
     for path in sorted(BENCHMARKS.glob("significance_*.json")):
         report = read_json(path)
         system_a = report["system_a"].split("/")[-3]
-        rows.append([f"SINET vs {system_a}", *(f"{100 * report[t.removesuffix('_f1')]['delta']:+.2f} "
-                                               f"(p = {report[t.removesuffix('_f1')]['p_value']:.3f})"
-                                               for t in TASKS), f"`benchmarks/{path.name}`"])
+        rows.append([f"SINET vs {system_a}", *bootstrap_cells(report), f"`benchmarks/{path.name}`"])
     return table(["paired bootstrap, dev", "Ent", "Rel", "Rel+", "file"], rows)
 
 
@@ -306,7 +311,112 @@ def server_memory() -> str:
     return table(["requests answered", "server resident memory"], rows)
 
 
-TABLES: Dict[str, Callable[[], str]] = {
+# --- CMAN against SINET (docs/cman.md) -----------------------------------------------------------
+
+CMAN = BENCHMARKS / "cman"
+SYSTEMS = {"cman": "CMAN", "sinet": "SINET", "base": "SINET-Base"}
+
+
+def system(config: str) -> str:
+    """The system of a CPU config's runs (`cman_conll04_minilm` -> CMAN)."""
+    return SYSTEMS[config.split("_")[0]]
+
+
+def micro_macro_cells(row: Dict[str, str]) -> List[str]:
+    return [f"{row[key + '_mean']} ± {row[key + '_std']}" if int(row["runs"]) > 1 else row[key + "_mean"]
+            for key in (*TASKS, *(task.replace("_f1", "_macro_f1") for task in TASKS))]
+
+
+def not_measured(command: str) -> str:
+    """What a table of measurements not yet taken shows: the command that takes them."""
+    return f"Not measured yet: `{command}`.\n"
+
+
+def cman_summary(data: str) -> str:
+    if not (CMAN / f"{data}_results_test.csv").exists():
+        return not_measured("scripts/run_cman_comparison.sh")
+    rows = [[system(row["config"]), "MiniLM-L6, this library", *micro_macro_cells(row), row["runs"]]
+            for row in read_csv(CMAN / f"{data}_results_test.csv")]
+    published = read_json(CMAN / "published.json")[data]
+    rows.append([published["system"], f"{published['encoder']}, as published", *published["micro"],
+                 *published["macro"], "1"])
+    return table(["system", "encoder", "Ent", "Rel", "Rel+", "Ent macro", "Rel macro", "Rel+ macro", "runs"], rows)
+
+
+def cman_runs(data: str) -> str:
+    if not (CMAN / f"{data}_results_test_runs.csv").exists():
+        return not_measured("scripts/run_cman_comparison.sh")
+    rows = [[system(row["config"]), row["run"], *(row[task] for task in TASKS),
+             *(row[task.replace("_f1", "_macro_f1")] for task in TASKS)]
+            for row in read_csv(CMAN / f"{data}_results_test_runs.csv")]
+    return table(["system", "run", "Ent", "Rel", "Rel+", "Ent macro", "Rel macro", "Rel+ macro"], rows)
+
+
+def cman_significance() -> str:
+    rows = []
+    for path in sorted(CMAN.glob("significance_*.json")):
+        report = read_json(path)
+        rows.append([path.stem.removeprefix("significance_").replace("_", " "), str(report["sentences"]),
+                     *bootstrap_cells(report)])
+    if not rows:
+        return not_measured("scripts/run_cman_comparison.sh")
+    return table(["CMAN − SINET, test", "sentences", "Ent", "Rel", "Rel+"], rows)
+
+
+# --- issue 22: the authors' code's variants against today's model (docs/fidelity.md) --------------
+
+FIDELITY = BENCHMARKS / "fidelity"
+FIDELITY_VARIANTS = {
+    "today": "today's model",
+    "projection": "(a) CTAM output projection",
+    "symmetric": "(b) reverse of a symmetric relation a negative",
+    "both": "(c) both",
+}
+
+
+def fidelity_runs(variant: str, model: str) -> Dict[str, Dict[str, str]]:
+    """Per seed (`seed1`, ...), a variant's SciERC test figures, of its best dev or final models;
+    empty where the variant has no measured run yet."""
+    path = FIDELITY / variant / f"results_test{'' if model == 'best' else '_final'}_runs.csv"
+    return {row["run"]: row for row in read_csv(path)} if path.exists() else {}
+
+
+def fidelity_summary() -> str:
+    rows = []
+    for model in ("best", "final"):
+        today = fidelity_runs("today", model)
+        for variant, label in FIDELITY_VARIANTS.items():
+            runs = fidelity_runs(variant, model)
+            if not runs:
+                continue
+            cells = [mean_std([float(row[task]) for row in runs.values()]) if len(runs) > 1
+                     else next(iter(runs.values()))[task] for task in TASKS]
+            paired = sorted(set(runs) & set(today))
+            deltas = ([f"{statistics.mean(float(runs[seed][task]) - float(today[seed][task]) for seed in paired):+.2f}"
+                       for task in TASKS] if variant != "today" and paired else ["", "", ""])
+            rows.append([label, "best dev" if model == "best" else "final", *cells, *deltas,
+                         ", ".join(sorted((seed.removeprefix("seed") for seed in runs), key=int))])
+    if not rows:
+        return not_measured("scripts/run_fidelity_variants.sh")
+    return table(["SciERC test, MiniLM, CPU settings", "model", "Ent", "Rel", "Rel+", "Δ Ent", "Δ Rel", "Δ Rel+",
+                  "seeds"], rows)
+
+
+def fidelity_significance() -> str:
+    """The paired bootstrap of each variant against today's model, per seed and model
+    (`significance_<variant>_seed<k>_<best|final>.json`)."""
+    rows = []
+    for path in sorted(FIDELITY.glob("significance_*.json")):
+        report = read_json(path)
+        variant, seed, model = path.stem.removeprefix("significance_").split("_")
+        rows.append([FIDELITY_VARIANTS[variant], seed.removeprefix("seed"), "best dev" if model == "best" else model,
+                     *bootstrap_cells(report)])
+    if not rows:
+        return not_measured("scripts/run_fidelity_variants.sh")
+    return table(["variant − today's model, SciERC test", "seed", "model", "Ent", "Rel", "Rel+"], rows)
+
+
+BENCHMARK_TABLES: Dict[str, Callable[[], str]] = {
     "scierc-summary": scierc_summary,
     "seeds-eps1e-6": seeds_eps1e_6,
     "seeds-eps1e-8": seeds_eps1e_8,
@@ -327,32 +437,48 @@ TABLES: Dict[str, Callable[[], str]] = {
     "server-load": server_load,
     "server-memory": server_memory,
 }
+CMAN_TABLES: Dict[str, Callable[[], str]] = {
+    "cman-conll04": lambda: cman_summary("conll04"),
+    "cman-conll04-runs": lambda: cman_runs("conll04"),
+    "cman-ade": lambda: cman_summary("ade"),
+    "cman-ade-runs": lambda: cman_runs("ade"),
+    "cman-significance": cman_significance,
+}
+# Each measured page under docs/ and the tables it holds.
+PAGES: Dict[str, Dict[str, Callable[[], str]]] = {
+    "benchmarks.md": BENCHMARK_TABLES,
+    "cman.md": CMAN_TABLES,
+    "fidelity.md": {"fidelity-variants": fidelity_summary, "fidelity-significance": fidelity_significance},
+}
 
 
-def render(page: str) -> str:
+def render(page: str, tables: Dict[str, Callable[[], str]], name: str = "the page") -> str:
     """The page with every table block regenerated; an unknown or missing block is an error."""
     found = [match["name"] for match in BLOCK.finditer(page)]
-    unknown, missing = set(found) - set(TABLES), set(TABLES) - set(found)
+    unknown, missing = set(found) - set(tables), set(tables) - set(found)
     if unknown or missing:
-        raise ValueError(f"{PAGE}: unknown table blocks {sorted(unknown)}, missing {sorted(missing)}")
-    return BLOCK.sub(lambda match: match[1] + TABLES[match["name"]]() + match[3], page)
+        raise ValueError(f"{name}: unknown table blocks {sorted(unknown)}, missing {sorted(missing)}")
+    return BLOCK.sub(lambda match: match[1] + tables[match["name"]]() + match[3], page)
 
 
 def main(argv: List[str] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 when a table is out of date")
     args = parser.parse_args(argv)
-    page = PAGE.read_text(encoding="utf-8")
-    generated = render(page)
-    if args.check:
-        if generated != page:
-            print(f"{PAGE.relative_to(REPO)} is out of date: run python scripts/make_benchmark_tables.py",
-                  file=sys.stderr)
-            return 1
-        return 0
-    PAGE.write_text(generated, encoding="utf-8")
-    print(f"wrote {PAGE.relative_to(REPO)} ({len(TABLES)} tables)")
-    return 0
+    stale = []
+    for name, tables in PAGES.items():
+        path = DOCS / name
+        page = path.read_text(encoding="utf-8")
+        generated = render(page, tables, str(path.relative_to(REPO)))
+        if args.check:
+            if generated != page:
+                stale.append(path)
+                print(f"{path.relative_to(REPO)} is out of date: run python scripts/make_benchmark_tables.py",
+                      file=sys.stderr)
+            continue
+        path.write_text(generated, encoding="utf-8")
+        print(f"wrote {path.relative_to(REPO)} ({len(tables)} tables)")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":
