@@ -314,12 +314,19 @@ def server_memory() -> str:
 # --- CMAN against SINET (docs/cman.md) -----------------------------------------------------------
 
 CMAN = BENCHMARKS / "cman"
-SYSTEMS = {"cman": "CMAN", "sinet": "SINET", "base": "SINET-Base"}
+CMAN_COMMAND = "python scripts/run_paired_variants.py benchmarks/cman/{data}/plan.json"
 
 
-def system(config: str) -> str:
-    """The system of a CPU config's runs (`cman_conll04_minilm` -> CMAN)."""
-    return SYSTEMS[config.split("_")[0]]
+def plan_labels(folder: Path) -> Dict[str, str]:
+    """The label of each variant of the plan in `folder` (scripts/run_paired_variants.py)."""
+    return {name: variant["label"] for name, variant in read_json(folder / "plan.json")["variants"].items()}
+
+
+def variant_rows(folder: Path, table_name: str) -> Dict[str, List[Dict[str, str]]]:
+    """Per variant label of the plan in `folder` that has recorded runs, the rows of its runner
+    table `table_name` (`results_test.csv`, `results_test_runs.csv`)."""
+    return {label: read_csv(folder / name / table_name) for name, label in plan_labels(folder).items()
+            if (folder / name / table_name).exists()}
 
 
 def micro_macro_cells(row: Dict[str, str]) -> List[str]:
@@ -333,10 +340,11 @@ def not_measured(command: str) -> str:
 
 
 def cman_summary(data: str) -> str:
-    if not (CMAN / f"{data}_results_test.csv").exists():
-        return not_measured("scripts/run_cman_comparison.sh")
-    rows = [[system(row["config"]), "MiniLM-L6, this library", *micro_macro_cells(row), row["runs"]]
-            for row in read_csv(CMAN / f"{data}_results_test.csv")]
+    measured = variant_rows(CMAN / data, "results_test.csv")
+    if not measured:
+        return not_measured(CMAN_COMMAND.format(data=data))
+    rows = [[label, "MiniLM-L6, this library", *micro_macro_cells(row), row["runs"]]
+            for label, (row,) in measured.items()]
     published = read_json(CMAN / "published.json")[data]
     rows.append([published["system"], f"{published['encoder']}, as published", *published["micro"],
                  *published["macro"], "1"])
@@ -344,48 +352,46 @@ def cman_summary(data: str) -> str:
 
 
 def cman_runs(data: str) -> str:
-    if not (CMAN / f"{data}_results_test_runs.csv").exists():
-        return not_measured("scripts/run_cman_comparison.sh")
-    rows = [[system(row["config"]), row["run"], *(row[task] for task in TASKS),
+    measured = variant_rows(CMAN / data, "results_test_runs.csv")
+    if not measured:
+        return not_measured(CMAN_COMMAND.format(data=data))
+    rows = [[label, row["run"], *(row[task] for task in TASKS),
              *(row[task.replace("_f1", "_macro_f1")] for task in TASKS)]
-            for row in read_csv(CMAN / f"{data}_results_test_runs.csv")]
+            for label, runs in measured.items() for row in runs]
     return table(["system", "run", "Ent", "Rel", "Rel+", "Ent macro", "Rel macro", "Rel+ macro"], rows)
 
 
 def cman_significance() -> str:
     rows = []
-    for path in sorted(CMAN.glob("significance_*.json")):
-        report = read_json(path)
-        rows.append([path.stem.removeprefix("significance_").replace("_", " "), str(report["sentences"]),
-                     *bootstrap_cells(report)])
+    for data in ("conll04", "ade"):
+        for path in sorted((CMAN / data).glob("significance_cman_*.json")):
+            report = read_json(path)
+            run = path.stem.removeprefix("significance_cman_").rsplit("_", 1)[0]
+            rows.append([data, run.replace("-", " "), str(report["sentences"]), *bootstrap_cells(report)])
     if not rows:
-        return not_measured("scripts/run_cman_comparison.sh")
-    return table(["CMAN − SINET, test", "sentences", "Ent", "Rel", "Rel+"], rows)
+        return not_measured(CMAN_COMMAND.format(data="conll04") + "` and `" + CMAN_COMMAND.format(data="ade"))
+    return table(["CMAN − SINET, test", "run", "sentences", "Ent", "Rel", "Rel+"], rows)
 
 
 # --- issue 22: the authors' code's variants against today's model (docs/fidelity.md) --------------
 
 FIDELITY = BENCHMARKS / "fidelity"
-FIDELITY_VARIANTS = {
-    "today": "today's model",
-    "projection": "(a) CTAM output projection",
-    "symmetric": "(b) reverse of a symmetric relation a negative",
-    "both": "(c) both",
-}
+FIDELITY_COMMAND = "python scripts/run_paired_variants.py benchmarks/fidelity/plan.json"
 
 
 def fidelity_runs(variant: str, model: str) -> Dict[str, Dict[str, str]]:
     """Per seed (`seed1`, ...), a variant's SciERC test figures, of its best dev or final models;
-    empty where the variant has no measured run yet."""
+    empty where the variant has no recorded run yet."""
     path = FIDELITY / variant / f"results_test{'' if model == 'best' else '_final'}_runs.csv"
     return {row["run"]: row for row in read_csv(path)} if path.exists() else {}
 
 
 def fidelity_summary() -> str:
+    baseline = read_json(FIDELITY / "plan.json")["baseline"]
     rows = []
     for model in ("best", "final"):
-        today = fidelity_runs("today", model)
-        for variant, label in FIDELITY_VARIANTS.items():
+        today = fidelity_runs(baseline, model)
+        for variant, label in plan_labels(FIDELITY).items():
             runs = fidelity_runs(variant, model)
             if not runs:
                 continue
@@ -393,11 +399,11 @@ def fidelity_summary() -> str:
                      else next(iter(runs.values()))[task] for task in TASKS]
             paired = sorted(set(runs) & set(today))
             deltas = ([f"{statistics.mean(float(runs[seed][task]) - float(today[seed][task]) for seed in paired):+.2f}"
-                       for task in TASKS] if variant != "today" and paired else ["", "", ""])
+                       for task in TASKS] if variant != baseline and paired else ["", "", ""])
             rows.append([label, "best dev" if model == "best" else "final", *cells, *deltas,
                          ", ".join(sorted((seed.removeprefix("seed") for seed in runs), key=int))])
     if not rows:
-        return not_measured("scripts/run_fidelity_variants.sh")
+        return not_measured(FIDELITY_COMMAND)
     return table(["SciERC test, MiniLM, CPU settings", "model", "Ent", "Rel", "Rel+", "Δ Ent", "Δ Rel", "Δ Rel+",
                   "seeds"], rows)
 
@@ -405,14 +411,13 @@ def fidelity_summary() -> str:
 def fidelity_significance() -> str:
     """The paired bootstrap of each variant against today's model, per seed and model
     (`significance_<variant>_seed<k>_<best|final>.json`)."""
-    rows = []
+    labels, rows = plan_labels(FIDELITY), []
     for path in sorted(FIDELITY.glob("significance_*.json")):
-        report = read_json(path)
         variant, seed, model = path.stem.removeprefix("significance_").split("_")
-        rows.append([FIDELITY_VARIANTS[variant], seed.removeprefix("seed"), "best dev" if model == "best" else model,
-                     *bootstrap_cells(report)])
+        rows.append([labels[variant], seed.removeprefix("seed"), "best dev" if model == "best" else model,
+                     *bootstrap_cells(read_json(path))])
     if not rows:
-        return not_measured("scripts/run_fidelity_variants.sh")
+        return not_measured(FIDELITY_COMMAND)
     return table(["variant − today's model, SciERC test", "seed", "model", "Ent", "Rel", "Rel+"], rows)
 
 

@@ -44,3 +44,25 @@ def test_check_reports_a_stale_page_and_rewriting_fixes_it(tmp_path, monkeypatch
 def test_unknown_or_missing_blocks_are_errors():
     with pytest.raises(ValueError, match=r"unknown table blocks \['nope'\], missing \["):
         tables.render("<!-- table: nope -->\n<!-- end table -->\n", tables.BENCHMARK_TABLES)
+
+
+def write_runs_table(path, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["config,run,ent_f1,rel_f1,rel_strict_f1"] + [f"c,seed{seed},{ent},{rel},{strict}"
+                                                          for seed, ent, rel, strict in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_the_variants_table_pairs_seeds_with_the_baseline(tmp_path, monkeypatch):
+    """Δ is the mean of the per-seed differences over the seeds both have; a variant without
+    records is left out, and a plan with no records says which command measures it."""
+    plan = '{"baseline": "today", "variants": {"today": {"label": "today"}, "new": {"label": "new one"}}}'
+    (tmp_path / "plan.json").write_text(plan, encoding="utf-8")
+    monkeypatch.setattr(tables, "FIDELITY", tmp_path)
+    assert tables.fidelity_summary().startswith("Not measured yet: `python scripts/run_paired_variants.py")
+    for model in ("", "_final"):
+        write_runs_table(tmp_path / "today" / f"results_test{model}_runs.csv", [(1, 60, 40, 30), (2, 62, 42, 32)])
+        write_runs_table(tmp_path / "new" / f"results_test{model}_runs.csv", [(1, 61, 40, 29), (3, 70, 50, 40)])
+    summary = tables.fidelity_summary()
+    assert "| today | best dev | 61.00 ± 1.41 | 41.00 ± 1.41 | 31.00 ± 1.41 |  |  |  | 1, 2 |" in summary
+    assert "| new one | final | 65.50 ± 6.36 | 45.00 ± 7.07 | 34.50 ± 7.78 | +1.00 | +0.00 | -1.00 | 1, 3 |" in summary

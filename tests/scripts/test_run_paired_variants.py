@@ -1,0 +1,91 @@
+"""scripts/run_paired_variants.py: seed-major runs of a plan's variants, recorded beside the plan so
+that a later session adds seeds, with the bootstrap of each variant against the baseline."""
+import csv
+import importlib.util
+import json
+
+import pytest
+
+from tests.conftest import FIXTURE_CONFIG, REPO
+
+spec = importlib.util.spec_from_file_location("run_paired_variants", REPO / "scripts" / "run_paired_variants.py")
+paired = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(paired)
+
+
+def write_plan(folder, seeds):
+    folder.mkdir(parents=True, exist_ok=True)
+    plan = {
+        "baseline": "today",
+        "seeds": seeds,
+        "models": ["best", "final"],
+        "variants": {  # the baseline listed last: it still runs first
+            "lower_threshold": {"config": str(FIXTURE_CONFIG), "overrides": {"model.relation_threshold": 0.3}},
+            "today": {"config": str(FIXTURE_CONFIG)},
+        },
+    }
+    (folder / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    return folder / "plan.json"
+
+
+def table_runs(path):
+    with open(path, newline="", encoding="utf-8") as file:
+        return [row["run"] for row in csv.DictReader(file)]
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory):
+    """One seed of both variants, trained (the tiny fixture model) and recorded."""
+    root = tmp_path_factory.mktemp("paired")
+    plan = write_plan(root / "records", [1])
+    assert paired.main([str(plan), "--runs", str(root / "runs")]) == 0
+    return root, plan
+
+
+def test_runs_are_recorded_in_the_runners_layout_and_tabulated(measured):
+    root, plan = measured
+    for variant in ("today", "lower_threshold"):
+        recorded = root / "records" / variant / FIXTURE_CONFIG.stem / "seed1"
+        assert sorted(path.name for path in recorded.iterdir()) == [
+            "metrics.json", "test_final_metrics.json", "test_metrics.json"]
+        trained = root / "runs" / variant / FIXTURE_CONFIG.stem / "seed1"
+        assert (recorded / "test_metrics.json").read_bytes() == (trained / "test_metrics.json").read_bytes()
+        assert table_runs(root / "records" / variant / "results_test_runs.csv") == ["seed1"]
+        assert table_runs(root / "records" / variant / "results_test_final_runs.csv") == ["seed1"]
+
+
+def test_each_variant_is_bootstrapped_against_the_baseline_on_the_same_seed(measured):
+    root, _ = measured
+    reports = sorted(path.name for path in (root / "records").glob("significance_*.json"))
+    assert reports == ["significance_lower_threshold_seed1_best.json", "significance_lower_threshold_seed1_final.json"]
+    report = json.loads((root / "records" / reports[0]).read_text(encoding="utf-8"))
+    assert report["system_a"].endswith("today/sinet_fixture/seed1/test_predictions.jsonl")
+    assert report["system_b"].endswith("lower_threshold/sinet_fixture/seed1/test_predictions.jsonl")
+    assert set(report["rel_strict"]) >= {"delta", "p_value"}
+
+
+def test_a_later_session_adds_seeds_without_rerunning_the_recorded_ones(measured, tmp_path, monkeypatch):
+    root, plan = measured
+    trained = []
+    monkeypatch.setattr(paired, "train_and_record", lambda plan, name, run, cuda: trained.append((name, run.seed)))
+    monkeypatch.setattr(paired, "bootstrap", lambda plan, name, run: None)
+    # A fresh runs folder, as in a new checkout: only the records are left.
+    assert paired.main([str(plan), "--runs", str(tmp_path / "runs"), "--seeds", "1", "2"]) == 0
+    assert trained == [("today", 2), ("lower_threshold", 2)]  # seed 1 is recorded; the baseline goes first
+    assert table_runs(root / "records" / "today" / "results_test_runs.csv") == ["seed1"]
+
+
+def test_without_the_baselines_predictions_the_bootstrap_says_why(measured, tmp_path, caplog):
+    root, plan = measured
+    run = paired.Plan(plan, tmp_path / "runs").run("lower_threshold", 1, None)
+    paired.bootstrap(paired.Plan(plan, tmp_path / "runs"), "lower_threshold", run)
+    assert "no bootstrap, the predictions of both runs are needed" in caplog.text
+
+
+def test_a_plan_with_an_unknown_baseline_is_refused(tmp_path):
+    plan = write_plan(tmp_path, [1])
+    spec = json.loads(plan.read_text(encoding="utf-8"))
+    spec["baseline"] = "yesterday"
+    plan.write_text(json.dumps(spec), encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"baseline 'yesterday' is not one of the variants"):
+        paired.Plan(plan)
