@@ -48,12 +48,12 @@ def run_command(subcommand, argv: Sequence[str]) -> None:
 
 
 class Plan:
-    def __init__(self, path: Path, runs: Optional[Path] = None, seeds: Optional[List[int]] = None) -> None:
+    def __init__(self, path: Path, runs: Optional[Path] = None) -> None:
         spec = json.loads(path.read_text(encoding="utf-8"))
         try:
             self.variants: Dict[str, Dict] = spec["variants"]
             self.baseline: Optional[str] = spec.get("baseline")
-            self.seeds: List[int] = seeds or spec["seeds"]
+            self.seeds: List[int] = spec["seeds"]
             self.folds: List[Optional[int]] = spec.get("folds") or [None]
             self.split: str = spec.get("split", "test")
             self.models: List[str] = spec.get("models", ["best"])
@@ -112,16 +112,29 @@ def train_and_record(plan: Plan, name: str, run: Run, cuda_device: int) -> None:
 
 
 def bootstrap(plan: Plan, name: str, run: Run) -> None:
-    """The variant (B) against the baseline (A) on the same seed's predictions, per model."""
+    """The variant (B) against the baseline (A) on the same seed's predictions, per model, where
+    both runs are recorded and the report is not yet written."""
     for model in plan.models:
+        report = plan.records / f"significance_{name}_{label(run)}_{model}.json"
+        if report.exists() or not (plan.is_recorded(name, run) and plan.is_recorded(plan.baseline, run)):
+            continue
         baseline = predictions_file(plan.trained(plan.baseline, run), plan.split, model)
         variant = predictions_file(plan.trained(name, run), plan.split, model)
-        report = plan.records / f"significance_{name}_{label(run)}_{model}.json"
         if not (baseline.exists() and variant.exists()):
             logger.warning("%s: no bootstrap, the predictions of both runs are needed (%s, %s) and are kept only "
                            "under runs/ of the session that trained them", report.name, baseline, variant)
             continue
         run_command(SinetSignificance(), [in_repository(baseline), in_repository(variant), "--output", report])
+
+
+def bootstrap_recorded(plan: Plan) -> None:
+    """Every bootstrap of the plan whose two runs are recorded and not yet compared."""
+    if plan.baseline is None:
+        return
+    for seed in plan.seeds:
+        for fold in plan.folds:
+            for name in plan.order()[1:]:
+                bootstrap(plan, name, plan.run(name, seed, fold))
 
 
 def write_tables(plan: Plan) -> None:
@@ -138,25 +151,33 @@ def write_tables(plan: Plan) -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("plan", type=Path, help="the plan's JSON file; records are written beside it")
-    parser.add_argument("--seeds", type=int, nargs="+", help="these seeds instead of the plan's")
+    parser.add_argument("--seeds", type=int, nargs="+", help="run these seeds instead of the plan's")
+    parser.add_argument("--variants", nargs="+", help=(
+        "run only these variants (two processes on disjoint variants share a machine's cores); "
+        "bootstraps and tables cover every recorded run"))
     parser.add_argument("--runs", type=Path, help="where the runs train (default: runs/<plan folder>)")
     parser.add_argument("--cuda-device", type=int, default=-1, help="GPU for evaluation (training: the config's)")
     parser.add_argument("--tables-only", action="store_true", help="run nothing; rebuild the tables from the records")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     import_module_and_submodules("sinet_allen")
-    plan = Plan(args.plan, args.runs, args.seeds)
+    plan = Plan(args.plan, args.runs)
+    unknown = set(args.variants or ()) - set(plan.variants)
+    if unknown:
+        raise SystemExit(f"{args.plan}: no variants {sorted(unknown)}; the plan has {sorted(plan.variants)}")
     if not args.tables_only:
-        for seed in plan.seeds:
+        for seed in args.seeds or plan.seeds:
             for fold in plan.folds:
                 for name in plan.order():
                     run = plan.run(name, seed, fold)
+                    if args.variants and name not in args.variants:
+                        continue
                     if plan.is_recorded(name, run):
                         logger.info("%s %s: recorded, skipped", name, label(run))
                         continue
                     train_and_record(plan, name, run, args.cuda_device)
-                    if plan.baseline not in (None, name):
-                        bootstrap(plan, name, run)
+                    bootstrap_recorded(plan)
+    bootstrap_recorded(plan)
     write_tables(plan)
     return 0
 

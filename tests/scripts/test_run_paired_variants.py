@@ -75,11 +75,26 @@ def test_a_later_session_adds_seeds_without_rerunning_the_recorded_ones(measured
     assert table_runs(root / "records" / "today" / "results_test_runs.csv") == ["seed1"]
 
 
-def test_without_the_baselines_predictions_the_bootstrap_says_why(measured, tmp_path, caplog):
+def test_variants_can_be_split_between_two_processes(measured, tmp_path, monkeypatch):
+    _, plan = measured
+    trained = []
+    monkeypatch.setattr(paired, "train_and_record", lambda plan, name, run, cuda: trained.append((name, run.seed)))
+    monkeypatch.setattr(paired, "bootstrap", lambda plan, name, run: None)
+    assert paired.main([str(plan), "--runs", str(tmp_path), "--seeds", "2", "3", "--variants", "lower_threshold"]) == 0
+    assert trained == [("lower_threshold", 2), ("lower_threshold", 3)]
+    with pytest.raises(SystemExit, match=r"no variants \['tomorrow'\]"):
+        paired.main([str(plan), "--variants", "tomorrow"])
+
+
+def test_a_missing_report_is_written_later_or_says_why_it_cannot_be(measured, tmp_path, caplog):
     root, plan = measured
-    run = paired.Plan(plan, tmp_path / "runs").run("lower_threshold", 1, None)
-    paired.bootstrap(paired.Plan(plan, tmp_path / "runs"), "lower_threshold", run)
-    assert "no bootstrap, the predictions of both runs are needed" in caplog.text
+    report = root / "records" / "significance_lower_threshold_seed1_best.json"
+    written = report.read_bytes()
+    report.unlink()
+    paired.bootstrap_recorded(paired.Plan(plan, tmp_path / "runs"))  # predictions not in this runs folder
+    assert "no bootstrap, the predictions of both runs are needed" in caplog.text and not report.exists()
+    paired.bootstrap_recorded(paired.Plan(plan, root / "runs"))
+    assert report.read_bytes() == written
 
 
 def test_a_plan_with_an_unknown_baseline_is_refused(tmp_path):
