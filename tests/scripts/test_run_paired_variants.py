@@ -5,6 +5,7 @@ import importlib.util
 import json
 
 import pytest
+from allennlp.common import Params
 
 from tests.conftest import FIXTURE_CONFIG, REPO
 
@@ -104,3 +105,18 @@ def test_a_plan_with_an_unknown_baseline_is_refused(tmp_path):
     plan.write_text(json.dumps(spec), encoding="utf-8")
     with pytest.raises(SystemExit, match=r"baseline 'yesterday' is not one of the variants"):
         paired.Plan(plan)
+
+
+@pytest.mark.parametrize("path", sorted(str(path.relative_to(REPO)) for path in REPO.glob("benchmarks/**/plan.json")))
+def test_every_committed_plan_overrides_components_its_config_has(path):
+    """(A misspelt argument of a component is AllenNLP's error when the run builds it.)"""
+    plan = paired.Plan(REPO / path)
+    assert plan.order()[0] == plan.baseline
+    for name, variant in plan.variants.items():
+        assert variant["label"], name
+        config = Params.from_file(str(variant["config"])).as_dict(quiet=True)
+        for key in variant["overrides"]:
+            component = config
+            for part in key.split(".")[:-1]:
+                component = component.get(part)
+                assert isinstance(component, dict), f"{path}, variant {name}: {variant['config']} has no {key}"
