@@ -311,15 +311,70 @@ def server_memory() -> str:
     return table(["requests answered", "server resident memory"], rows)
 
 
-# --- CMAN against SINET (docs/cman.md) -----------------------------------------------------------
+# --- paired comparisons recorded by scripts/run_paired_variants.py (fidelity.md, cman.md, context) ----
 
+FIDELITY = BENCHMARKS / "fidelity"
+CONTEXT = BENCHMARKS / "context"
 CMAN = BENCHMARKS / "cman"
-CMAN_COMMAND = "python scripts/run_paired_variants.py benchmarks/cman/{data}/plan.json"
+
+
+def plan_command(folder: Path) -> str:
+    return f"python scripts/run_paired_variants.py benchmarks/{folder.relative_to(BENCHMARKS).as_posix()}/plan.json"
+
+
+def not_measured(command: str) -> str:
+    """What a table of measurements not yet taken shows: the command that takes them."""
+    return f"Not measured yet: `{command}`.\n"
 
 
 def plan_labels(folder: Path) -> Dict[str, str]:
     """The label of each variant of the plan in `folder` (scripts/run_paired_variants.py)."""
     return {name: variant["label"] for name, variant in read_json(folder / "plan.json")["variants"].items()}
+
+
+def recorded_runs(folder: Path, variant: str, split: str, model: str) -> Dict[str, Dict[str, str]]:
+    """Per run (`seed1`, ...), a variant's figures on `split` with its best dev or final models;
+    empty where the variant has no recorded run yet."""
+    path = folder / variant / f"results_{split}{'' if model == 'best' else '_final'}_runs.csv"
+    return {row["run"]: row for row in read_csv(path)} if path.exists() else {}
+
+
+def paired_summary(folder: Path, title: str) -> str:
+    """The recorded runs of a plan: per variant and model, mean ± std over its runs, the mean of the
+    per-run differences from the baseline over the runs both have, and the runs."""
+    plan = read_json(folder / "plan.json")
+    rows = []
+    for model in plan.get("models", ["best"]):
+        baseline = recorded_runs(folder, plan["baseline"], plan["split"], model)
+        for variant, label in plan_labels(folder).items():
+            runs = recorded_runs(folder, variant, plan["split"], model)
+            if not runs:
+                continue
+            cells = [mean_std([float(row[task]) for row in runs.values()]) if len(runs) > 1
+                     else next(iter(runs.values()))[task] for task in TASKS]
+            paired = sorted(set(runs) & set(baseline))
+            deltas = ([f"{statistics.mean(float(runs[run][task]) - float(baseline[run][task]) for run in paired):+.2f}"
+                       for task in TASKS] if variant != plan["baseline"] and paired else ["", "", ""])
+            rows.append([label, "best dev" if model == "best" else model, *cells, *deltas,
+                         ", ".join(sorted((run.removeprefix("seed") for run in runs), key=int))])
+    if not rows:
+        return not_measured(plan_command(folder))
+    return table([title, "model", "Ent", "Rel", "Rel+", "Δ Ent", "Δ Rel", "Δ Rel+", "seeds"], rows)
+
+
+def paired_significance(folder: Path, title: str) -> str:
+    """The plan's paired bootstraps against its baseline (`significance_<variant>_<run>_<model>.json`)."""
+    labels, rows = plan_labels(folder), []
+    for path in sorted(folder.glob("significance_*.json")):
+        variant, run, model = path.stem.removeprefix("significance_").rsplit("_", 2)
+        rows.append([labels[variant], run.removeprefix("seed"), "best dev" if model == "best" else model,
+                     *bootstrap_cells(read_json(path))])
+    if not rows:
+        return not_measured(plan_command(folder))
+    return table([title, "seed", "model", "Ent", "Rel", "Rel+"], rows)
+
+
+# --- CMAN against SINET (docs/cman.md) -----------------------------------------------------------
 
 
 def variant_rows(folder: Path, table_name: str) -> Dict[str, List[Dict[str, str]]]:
@@ -334,15 +389,10 @@ def micro_macro_cells(row: Dict[str, str]) -> List[str]:
             for key in (*TASKS, *(task.replace("_f1", "_macro_f1") for task in TASKS))]
 
 
-def not_measured(command: str) -> str:
-    """What a table of measurements not yet taken shows: the command that takes them."""
-    return f"Not measured yet: `{command}`.\n"
-
-
 def cman_summary(data: str) -> str:
     measured = variant_rows(CMAN / data, "results_test.csv")
     if not measured:
-        return not_measured(CMAN_COMMAND.format(data=data))
+        return not_measured(plan_command(CMAN / data))
     rows = [[label, "MiniLM-L6, this library", *micro_macro_cells(row), row["runs"]]
             for label, (row,) in measured.items()]
     published = read_json(CMAN / "published.json")[data]
@@ -354,71 +404,11 @@ def cman_summary(data: str) -> str:
 def cman_runs(data: str) -> str:
     measured = variant_rows(CMAN / data, "results_test_runs.csv")
     if not measured:
-        return not_measured(CMAN_COMMAND.format(data=data))
+        return not_measured(plan_command(CMAN / data))
     rows = [[label, row["run"], *(row[task] for task in TASKS),
              *(row[task.replace("_f1", "_macro_f1")] for task in TASKS)]
             for label, runs in measured.items() for row in runs]
     return table(["system", "run", "Ent", "Rel", "Rel+", "Ent macro", "Rel macro", "Rel+ macro"], rows)
-
-
-def cman_significance() -> str:
-    rows = []
-    for data in ("conll04", "ade"):
-        for path in sorted((CMAN / data).glob("significance_cman_*.json")):
-            report = read_json(path)
-            run = path.stem.removeprefix("significance_cman_").rsplit("_", 1)[0]
-            rows.append([data, run.replace("-", " "), str(report["sentences"]), *bootstrap_cells(report)])
-    if not rows:
-        return not_measured(CMAN_COMMAND.format(data="conll04") + "` and `" + CMAN_COMMAND.format(data="ade"))
-    return table(["CMAN − SINET, test", "run", "sentences", "Ent", "Rel", "Rel+"], rows)
-
-
-# --- issue 22: the authors' code's variants against today's model (docs/fidelity.md) --------------
-
-FIDELITY = BENCHMARKS / "fidelity"
-FIDELITY_COMMAND = "python scripts/run_paired_variants.py benchmarks/fidelity/plan.json"
-
-
-def fidelity_runs(variant: str, model: str) -> Dict[str, Dict[str, str]]:
-    """Per seed (`seed1`, ...), a variant's SciERC test figures, of its best dev or final models;
-    empty where the variant has no recorded run yet."""
-    path = FIDELITY / variant / f"results_test{'' if model == 'best' else '_final'}_runs.csv"
-    return {row["run"]: row for row in read_csv(path)} if path.exists() else {}
-
-
-def fidelity_summary() -> str:
-    baseline = read_json(FIDELITY / "plan.json")["baseline"]
-    rows = []
-    for model in ("best", "final"):
-        today = fidelity_runs(baseline, model)
-        for variant, label in plan_labels(FIDELITY).items():
-            runs = fidelity_runs(variant, model)
-            if not runs:
-                continue
-            cells = [mean_std([float(row[task]) for row in runs.values()]) if len(runs) > 1
-                     else next(iter(runs.values()))[task] for task in TASKS]
-            paired = sorted(set(runs) & set(today))
-            deltas = ([f"{statistics.mean(float(runs[seed][task]) - float(today[seed][task]) for seed in paired):+.2f}"
-                       for task in TASKS] if variant != baseline and paired else ["", "", ""])
-            rows.append([label, "best dev" if model == "best" else "final", *cells, *deltas,
-                         ", ".join(sorted((seed.removeprefix("seed") for seed in runs), key=int))])
-    if not rows:
-        return not_measured(FIDELITY_COMMAND)
-    return table(["SciERC test, MiniLM, CPU settings", "model", "Ent", "Rel", "Rel+", "Δ Ent", "Δ Rel", "Δ Rel+",
-                  "seeds"], rows)
-
-
-def fidelity_significance() -> str:
-    """The paired bootstrap of each variant against today's model, per seed and model
-    (`significance_<variant>_seed<k>_<best|final>.json`)."""
-    labels, rows = plan_labels(FIDELITY), []
-    for path in sorted(FIDELITY.glob("significance_*.json")):
-        variant, seed, model = path.stem.removeprefix("significance_").split("_")
-        rows.append([labels[variant], seed.removeprefix("seed"), "best dev" if model == "best" else model,
-                     *bootstrap_cells(read_json(path))])
-    if not rows:
-        return not_measured(FIDELITY_COMMAND)
-    return table(["variant − today's model, SciERC test", "seed", "model", "Ent", "Rel", "Rel+"], rows)
 
 
 BENCHMARK_TABLES: Dict[str, Callable[[], str]] = {
@@ -441,19 +431,26 @@ BENCHMARK_TABLES: Dict[str, Callable[[], str]] = {
     "training": training_throughput,
     "server-load": server_load,
     "server-memory": server_memory,
+    "context-sweep": lambda: paired_summary(CONTEXT / "sweep", "context window, SciERC dev, seed 1"),
+    "context-seeds": lambda: paired_summary(CONTEXT / "seeds", "SciERC test, MiniLM, CPU settings"),
+    "context-significance": lambda: paired_significance(CONTEXT / "seeds", "context − sentence level, SciERC test"),
 }
 CMAN_TABLES: Dict[str, Callable[[], str]] = {
     "cman-conll04": lambda: cman_summary("conll04"),
     "cman-conll04-runs": lambda: cman_runs("conll04"),
     "cman-ade": lambda: cman_summary("ade"),
     "cman-ade-runs": lambda: cman_runs("ade"),
-    "cman-significance": cman_significance,
+    "cman-significance-conll04": lambda: paired_significance(CMAN / "conll04", "CMAN − SINET, CoNLL04 test"),
+    "cman-significance-ade": lambda: paired_significance(CMAN / "ade", "CMAN − SINET, ADE test"),
 }
 # Each measured page under docs/ and the tables it holds.
 PAGES: Dict[str, Dict[str, Callable[[], str]]] = {
     "benchmarks.md": BENCHMARK_TABLES,
     "cman.md": CMAN_TABLES,
-    "fidelity.md": {"fidelity-variants": fidelity_summary, "fidelity-significance": fidelity_significance},
+    "fidelity.md": {
+        "fidelity-variants": lambda: paired_summary(FIDELITY, "SciERC test, MiniLM, CPU settings"),
+        "fidelity-significance": lambda: paired_significance(FIDELITY, "variant − today's model, SciERC test"),
+    },
 }
 
 

@@ -56,13 +56,17 @@ def write_runs_table(path, rows):
 def test_the_variants_table_pairs_seeds_with_the_baseline(tmp_path, monkeypatch):
     """Δ is the mean of the per-seed differences over the seeds both have; a variant without
     records is left out, and a plan with no records says which command measures it."""
-    plan = '{"baseline": "today", "variants": {"today": {"label": "today"}, "new": {"label": "new one"}}}'
-    (tmp_path / "plan.json").write_text(plan, encoding="utf-8")
-    monkeypatch.setattr(tables, "FIDELITY", tmp_path)
-    assert tables.fidelity_summary().startswith("Not measured yet: `python scripts/run_paired_variants.py")
+    plan = ('{"baseline": "today", "split": "test", "models": ["best", "final"], '
+            '"variants": {"today": {"label": "today"}, "new": {"label": "new one"}}}')
+    plan_folder = tmp_path / "benchmarks" / "a_comparison"
+    plan_folder.mkdir(parents=True)
+    (plan_folder / "plan.json").write_text(plan, encoding="utf-8")
+    monkeypatch.setattr(tables, "BENCHMARKS", tmp_path / "benchmarks")
+    assert tables.paired_summary(plan_folder, "title") == (
+        "Not measured yet: `python scripts/run_paired_variants.py benchmarks/a_comparison/plan.json`.\n")
     for model in ("", "_final"):
-        write_runs_table(tmp_path / "today" / f"results_test{model}_runs.csv", [(1, 60, 40, 30), (2, 62, 42, 32)])
-        write_runs_table(tmp_path / "new" / f"results_test{model}_runs.csv", [(1, 61, 40, 29), (3, 70, 50, 40)])
-    summary = tables.fidelity_summary()
+        write_runs_table(plan_folder / "today" / f"results_test{model}_runs.csv", [(1, 60, 40, 30), (2, 62, 42, 32)])
+        write_runs_table(plan_folder / "new" / f"results_test{model}_runs.csv", [(1, 61, 40, 29), (3, 70, 50, 40)])
+    summary = tables.paired_summary(plan_folder, "title")
     assert "| today | best dev | 61.00 ± 1.41 | 41.00 ± 1.41 | 31.00 ± 1.41 |  |  |  | 1, 2 |" in summary
     assert "| new one | final | 65.50 ± 6.36 | 45.00 ± 7.07 | 34.50 ± 7.78 | +1.00 | +0.00 | -1.00 | 1, 3 |" in summary
