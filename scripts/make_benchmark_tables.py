@@ -374,6 +374,24 @@ def paired_significance(folder: Path, title: str) -> str:
     return table([title, "seed", "model", "Ent", "Rel", "Rel+"], rows)
 
 
+def context_training_cost() -> str:
+    """Training throughput per context window (`benchmarks/context/training_cpu_window<N>.json`)."""
+    reports = sorted(CONTEXT.glob("training_cpu_window*.json"),
+                     key=lambda path: int(path.stem.removeprefix("training_cpu_window")))
+    if not reports:
+        return not_measured("python scripts/benchmark_training.py training_config/cpu/sinet_scierc_minilm_context.jsonnet "
+                            "--limit 300 --output benchmarks/context/training_cpu_window128.json")
+    baseline = read_json(reports[0])["sentences_per_second"]
+    rows = []
+    for path in reports:
+        report = read_json(path)
+        speed = report["sentences_per_second"]
+        rows.append([path.stem.removeprefix("training_cpu_window"), f"{speed:.1f}", f"{baseline / speed:.2f}×",
+                     f"{report['memory']['rss_growth_mb']:.0f} MB", report["date"][:10], f"`benchmarks/context/{path.name}`"])
+    return table(["context window (wordpieces)", "training sentences/s", "time per epoch vs the first row",
+                  "peak memory growth", "date", "file"], rows)
+
+
 # --- CMAN against SINET (docs/cman.md) -----------------------------------------------------------
 
 
@@ -433,6 +451,7 @@ BENCHMARK_TABLES: Dict[str, Callable[[], str]] = {
     "server-memory": server_memory,
     "context-sweep": lambda: paired_summary(CONTEXT / "sweep", "context window, SciERC dev, seed 1"),
     "context-seeds": lambda: paired_summary(CONTEXT / "seeds", "SciERC test, MiniLM, CPU settings"),
+    "context-training-cost": context_training_cost,
     "context-significance": lambda: paired_significance(CONTEXT / "seeds", "context − sentence level, SciERC test"),
 }
 CMAN_TABLES: Dict[str, Callable[[], str]] = {
