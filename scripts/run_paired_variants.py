@@ -85,9 +85,9 @@ class Plan:
         return all(metrics_file(self.recorded(name, run), self.split, model).exists() for model in self.models)
 
 
-def label(run: Run) -> str:
-    """`seed1`, `seed1-fold0`: a run in a file name."""
-    return f"seed{run.seed}" + ("" if run.fold is None else f"-fold{run.fold}")
+def run_name(run: Run) -> str:
+    """`seed1`, `seed1-fold0`: a run's folder below its config's, in a file name."""
+    return run.directory(Path()).relative_to(run.name).as_posix().replace("/", "-")
 
 
 def in_repository(path: Path) -> Path:
@@ -115,7 +115,7 @@ def bootstrap(plan: Plan, name: str, run: Run) -> None:
     """The variant (B) against the baseline (A) on the same seed's predictions, per model, where
     both runs are recorded and the report is not yet written."""
     for model in plan.models:
-        report = plan.records / f"significance_{name}_{label(run)}_{model}.json"
+        report = plan.records / f"significance_{name}_{run_name(run)}_{model}.json"
         if report.exists() or not (plan.is_recorded(name, run) and plan.is_recorded(plan.baseline, run)):
             continue
         baseline = predictions_file(plan.trained(plan.baseline, run), plan.split, model)
@@ -173,7 +173,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     if args.variants and name not in args.variants:
                         continue
                     if plan.is_recorded(name, run):
-                        logger.info("%s %s: recorded, skipped", name, label(run))
+                        logger.info("%s %s: recorded, skipped", name, run_name(run))
                         continue
                     train_and_record(plan, name, run, args.cuda_device)
                     bootstrap_recorded(plan)
