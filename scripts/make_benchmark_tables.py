@@ -392,6 +392,51 @@ def context_training_cost() -> str:
                   "peak memory growth", "date", "file"], rows)
 
 
+CONTEXT_EFFICIENCY_COMMAND = ("python scripts/benchmark_efficiency.py ARCHIVE $SINET_DATA_DIR/scierc_dygie/test.jsonl "
+                              "--precisions float32 bfloat16 -o '{\"validation_dataset_reader.context_window\": N}' "
+                              "--output benchmarks/context/efficiency_cpu_windowN.json")
+
+
+def context_inference() -> str:
+    """Prediction speed per context window (`benchmarks/context/efficiency_cpu_window<N>.json`),
+    precision and batch size, against the smallest window."""
+    reports = sorted((int(path.stem.removeprefix("efficiency_cpu_window")), read_json(path))
+                     for path in CONTEXT.glob("efficiency_cpu_window*.json"))
+    if not reports:
+        return not_measured(CONTEXT_EFFICIENCY_COMMAND)
+    first_speed = {(run["precision"], run["batch_size"]): run["prediction"]["sentences_per_second"]
+                   for run in reports[0][1]["runs"]}
+    rows = []
+    for window, report in reports:
+        for run in report["runs"]:
+            speed = run["prediction"]["sentences_per_second"]
+            rows.append([str(window), run["precision"], str(run["batch_size"]), f"{speed:.1f}",
+                         f"{first_speed[run['precision'], run['batch_size']] / speed:.2f}×",
+                         f"{run['prediction']['rss_growth_mb']:.0f} MB",
+                         " / ".join(f"{100 * run['f1'][task]:.2f}" for task in TASKS)])
+    return table(["context window", "precision", "batch", "sentences/s", "time vs the first window",
+                  "peak memory growth", "test Ent / Rel / Rel+"], rows)
+
+
+def context_probes() -> str:
+    """The long-sentence and document probes of `benchmarks/context/efficiency_cpu_*.json`."""
+    rows = []
+    for path in sorted(CONTEXT.glob("efficiency_cpu_*.json")):
+        report = read_json(path)
+        probe, document = report["long_sentence"], report.get("document")
+        if probe:
+            rows += [[f"one sentence ({mode.replace('_', ' ')})", f"{probe['words']:,}", str(probe[mode]["entities"]),
+                      f"{probe[mode]['seconds']:.2f} s", f"{probe[mode]['rss_growth_mb']:.0f} MB", f"`{path.name}`"]
+                     for mode in ("as_is", "all_spans_kept")]
+        if document:
+            rows.append([f"a document of {document['sentences']} sentences", f"{document['words']:,}",
+                         str(document["entities"]), f"{document['seconds']:.2f} s",
+                         f"{document['rss_growth_mb']:.0f} MB", f"`{path.name}`"])
+    if not rows:
+        return not_measured(CONTEXT_EFFICIENCY_COMMAND.replace("--precisions float32 bfloat16", "--document-sentences 50"))
+    return table(["input", "words", "entities", "time", "peak memory growth", "file"], rows)
+
+
 # --- CMAN against SINET (docs/cman.md) -----------------------------------------------------------
 
 
@@ -453,6 +498,8 @@ BENCHMARK_TABLES: Dict[str, Callable[[], str]] = {
     "context-seeds": lambda: paired_summary(CONTEXT / "seeds", "SciERC test, MiniLM, CPU settings"),
     "context-training-cost": context_training_cost,
     "context-significance": lambda: paired_significance(CONTEXT / "seeds", "context − sentence level, SciERC test"),
+    "context-inference": context_inference,
+    "context-probes": context_probes,
 }
 CMAN_TABLES: Dict[str, Callable[[], str]] = {
     "cman-conll04": lambda: cman_summary("conll04"),
