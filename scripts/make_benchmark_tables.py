@@ -339,35 +339,58 @@ def recorded_runs(folder: Path, variant: str, split: str, model: str) -> Dict[st
     return {row["run"]: row for row in read_csv(path)} if path.exists() else {}
 
 
+def run_order(run: str) -> List[int]:
+    """`seed2` before `seed10`, `seed1/fold0` before `seed1/fold1`."""
+    return [int(number) for number in re.findall(r"\d+", run)]
+
+
+def paired_deltas(folder: Path, plan: Dict, variant: str, model: str, task: str) -> Dict[str, float]:
+    """Per run the variant and its plan's baseline both have, the variant's F1 minus the baseline's."""
+    runs = recorded_runs(folder, variant, plan["split"], model)
+    baseline = recorded_runs(folder, plan["baseline"], plan["split"], model)
+    return {run: float(runs[run][task]) - float(baseline[run][task]) for run in sorted(set(runs) & set(baseline))}
+
+
 def paired_summary(folder: Path, title: str) -> str:
     """The recorded runs of a plan: per variant and model, mean ± std over its runs, the mean of the
     per-run differences from the baseline over the runs both have, and the runs."""
     plan = read_json(folder / "plan.json")
     rows = []
     for model in plan.get("models", ["best"]):
-        baseline = recorded_runs(folder, plan["baseline"], plan["split"], model)
         for variant, label in plan_labels(folder).items():
             runs = recorded_runs(folder, variant, plan["split"], model)
             if not runs:
                 continue
             cells = [mean_std([float(row[task]) for row in runs.values()]) if len(runs) > 1
                      else next(iter(runs.values()))[task] for task in TASKS]
-            paired = sorted(set(runs) & set(baseline))
-            deltas = ([f"{statistics.mean(float(runs[run][task]) - float(baseline[run][task]) for run in paired):+.2f}"
-                       for task in TASKS] if variant != plan["baseline"] and paired else ["", "", ""])
-            rows.append([label, "best dev" if model == "best" else model, *cells, *deltas,
-                         ", ".join(sorted((run.removeprefix("seed") for run in runs), key=int))])
+            deltas = [paired_deltas(folder, plan, variant, model, task) for task in TASKS]
+            means = ([f"{statistics.mean(delta.values()):+.2f}" for delta in deltas]
+                     if variant != plan["baseline"] and deltas[0] else ["", "", ""])
+            rows.append([label, "best dev" if model == "best" else model, *cells, *means,
+                         ", ".join(run.removeprefix("seed") for run in sorted(runs, key=run_order))])
     if not rows:
         return not_measured(plan_command(folder))
     return table([title, "model", "Ent", "Rel", "Rel+", "Δ Ent", "Δ Rel", "Δ Rel+", "seeds"], rows)
 
 
+def nearest_the_mean(folder: Path, plan: Dict, variant: str, model: str) -> str:
+    """The run (as bootstrap files name it, `seed1-fold0`) whose Rel+ difference from the baseline
+    is nearest the mean difference: the pair whose bootstrap is the typical one."""
+    deltas = paired_deltas(folder, plan, variant, model, "rel_strict_f1")
+    if not deltas:
+        return ""
+    mean = statistics.mean(deltas.values())
+    return min(deltas, key=lambda run: (abs(deltas[run] - mean), run)).replace("/", "-")
+
+
 def paired_significance(folder: Path, title: str) -> str:
-    """The plan's paired bootstraps against its baseline (`significance_<variant>_<run>_<model>.json`)."""
-    labels, rows = plan_labels(folder), []
+    """The plan's paired bootstraps against its baseline (`significance_<variant>_<run>_<model>.json`),
+    the run nearest the mean marked."""
+    plan, labels, rows = read_json(folder / "plan.json"), plan_labels(folder), []
     for path in sorted(folder.glob("significance_*.json")):
         variant, run, model = path.stem.removeprefix("significance_").rsplit("_", 2)
-        rows.append([labels[variant], run.removeprefix("seed"), "best dev" if model == "best" else model,
+        mark = " (nearest the mean)" if run == nearest_the_mean(folder, plan, variant, model) else ""
+        rows.append([labels[variant], run.removeprefix("seed") + mark, "best dev" if model == "best" else model,
                      *bootstrap_cells(read_json(path))])
     if not rows:
         return not_measured(plan_command(folder))

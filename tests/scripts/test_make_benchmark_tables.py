@@ -48,8 +48,8 @@ def test_unknown_or_missing_blocks_are_errors():
 
 def write_runs_table(path, rows):
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["config,run,ent_f1,rel_f1,rel_strict_f1"] + [f"c,seed{seed},{ent},{rel},{strict}"
-                                                          for seed, ent, rel, strict in rows]
+    lines = ["config,run,ent_f1,rel_f1,rel_strict_f1"] + [f"c,seed{run},{ent},{rel},{strict}"
+                                                          for run, ent, rel, strict in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -70,3 +70,26 @@ def test_the_variants_table_pairs_seeds_with_the_baseline(tmp_path, monkeypatch)
     summary = tables.paired_summary(plan_folder, "title")
     assert "| today | best dev | 61.00 ± 1.41 | 41.00 ± 1.41 | 31.00 ± 1.41 |  |  |  | 1, 2 |" in summary
     assert "| new one | final | 65.50 ± 6.36 | 45.00 ± 7.07 | 34.50 ± 7.78 | +1.00 | +0.00 | -1.00 | 1, 3 |" in summary
+
+
+def test_the_bootstrap_table_marks_the_run_nearest_the_mean_and_folds_keep_their_order(tmp_path, monkeypatch):
+    """Runs with folds (`seed1/fold0`) sort by number, and the bootstrap of the pair whose Rel+
+    difference is nearest the mean difference is marked as the typical one."""
+    plan = '{"baseline": "a", "split": "test", "variants": {"a": {"label": "A"}, "b": {"label": "B"}}}'
+    plan_folder = tmp_path / "benchmarks" / "folds"
+    plan_folder.mkdir(parents=True)
+    (plan_folder / "plan.json").write_text(plan, encoding="utf-8")
+    monkeypatch.setattr(tables, "BENCHMARKS", tmp_path / "benchmarks")
+    runs = ["10/fold0", "2/fold1", "2/fold0"]
+    write_runs_table(plan_folder / "a" / "results_test_runs.csv", [(run, 50, 40, 30) for run in runs])
+    # Rel+ differences 3, 0 and 1: mean 4/3, nearest 1 (seed 2, fold 0).
+    write_runs_table(plan_folder / "b" / "results_test_runs.csv",
+                     [(run, 50, 40, 30 + delta) for run, delta in zip(runs, (3, 0, 1))])
+    assert "| B | best dev | 50.00 ± 0.00 | 40.00 ± 0.00 | 31.33 ± 1.53 | +0.00 | +0.00 | +1.33 | " \
+           "2/fold0, 2/fold1, 10/fold0 |" in tables.paired_summary(plan_folder, "title")
+    for run in ("seed2-fold0", "seed2-fold1"):
+        (plan_folder / f"significance_b_{run}_best.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setattr(tables, "bootstrap_cells", lambda report: ["", "", ""])
+    significance = tables.paired_significance(plan_folder, "title")
+    assert "| B | 2-fold0 (nearest the mean) | best dev |" in significance
+    assert "| B | 2-fold1 | best dev |" in significance
