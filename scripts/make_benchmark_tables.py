@@ -435,10 +435,9 @@ def context_inference() -> str:
             speed = run["prediction"]["sentences_per_second"]
             rows.append([str(window), run["precision"], str(run["batch_size"]), f"{speed:.1f}",
                          f"{first_speed[run['precision'], run['batch_size']] / speed:.2f}×",
-                         f"{run['prediction']['rss_growth_mb']:.0f} MB",
-                         " / ".join(f"{100 * run['f1'][task]:.2f}" for task in TASKS)])
+                         f"{run['prediction']['rss_growth_mb']:.0f} MB"])
     return table(["context window", "precision", "batch", "sentences/s", "time vs the first window",
-                  "peak memory growth", "test Ent / Rel / Rel+"], rows)
+                  "peak memory growth"], rows)
 
 
 def context_probes() -> str:
