@@ -16,6 +16,9 @@ local devices = env('SINET_CUDA_DEVICES');
   paper_encoder:: error 'set paper_encoder: the encoder the paper used for this data set',
   // Declared here once, passed to both readers and the model; a types file's flags must agree.
   symmetric_relations:: error 'set symmetric_relations: the relation types whose head and tail may be swapped',
+  // The reverse of a symmetric gold relation in training: an ordinary candidate negative, as in the
+  // authors' code; level with "positive" on SciERC (docs/fidelity.md, "Which variant is the default").
+  symmetric_reverse:: 'negative',
   train_file:: 'train.json',
   dev_file:: 'dev.json',
   test_file:: 'test.json',
@@ -44,6 +47,7 @@ local devices = env('SINET_CUDA_DEVICES');
     transformer_model: $.encoder,
     types_file: $.data_dir + '/' + $.types_file,
     symmetric_relations: $.symmetric_relations,
+    symmetric_reverse: $.symmetric_reverse,
     max_span_size: 8,
     context_window: $.context_window,
     max_length: $.max_length,
