@@ -344,11 +344,12 @@ def run_order(run: str) -> List[int]:
     return [int(number) for number in re.findall(r"\d+", run)]
 
 
-def paired_deltas(folder: Path, plan: Dict, variant: str, model: str, task: str) -> Dict[str, float]:
-    """Per run the variant and its plan's baseline both have, the variant's F1 minus the baseline's."""
+def paired_deltas(folder: Path, plan: Dict, variant: str, model: str) -> Dict[str, Dict[str, float]]:
+    """Per run the variant and its plan's baseline both have, per task, the variant's F1 minus the baseline's."""
     runs = recorded_runs(folder, variant, plan["split"], model)
     baseline = recorded_runs(folder, plan["baseline"], plan["split"], model)
-    return {run: float(runs[run][task]) - float(baseline[run][task]) for run in sorted(set(runs) & set(baseline))}
+    return {run: {task: float(runs[run][task]) - float(baseline[run][task]) for task in TASKS}
+            for run in sorted(set(runs) & set(baseline))}
 
 
 def paired_summary(folder: Path, title: str) -> str:
@@ -363,9 +364,9 @@ def paired_summary(folder: Path, title: str) -> str:
                 continue
             cells = [mean_std([float(row[task]) for row in runs.values()]) if len(runs) > 1
                      else next(iter(runs.values()))[task] for task in TASKS]
-            deltas = [paired_deltas(folder, plan, variant, model, task) for task in TASKS]
-            means = ([f"{statistics.mean(delta.values()):+.2f}" for delta in deltas]
-                     if variant != plan["baseline"] and deltas[0] else ["", "", ""])
+            deltas = paired_deltas(folder, plan, variant, model)
+            means = ([f"{statistics.mean(delta[task] for delta in deltas.values()):+.2f}" for task in TASKS]
+                     if variant != plan["baseline"] and deltas else ["", "", ""])
             rows.append([label, "best dev" if model == "best" else model, *cells, *means,
                          ", ".join(run.removeprefix("seed") for run in sorted(runs, key=run_order))])
     if not rows:
@@ -376,7 +377,7 @@ def paired_summary(folder: Path, title: str) -> str:
 def nearest_the_mean(folder: Path, plan: Dict, variant: str, model: str) -> str:
     """The run (as bootstrap files name it, `seed1-fold0`) whose Rel+ difference from the baseline
     is nearest the mean difference: the pair whose bootstrap is the typical one."""
-    deltas = paired_deltas(folder, plan, variant, model, "rel_strict_f1")
+    deltas = {run: delta["rel_strict_f1"] for run, delta in paired_deltas(folder, plan, variant, model).items()}
     if not deltas:
         return ""
     mean = statistics.mean(deltas.values())
@@ -387,9 +388,11 @@ def paired_significance(folder: Path, title: str) -> str:
     """The plan's paired bootstraps against its baseline (`significance_<variant>_<run>_<model>.json`),
     the run nearest the mean marked."""
     plan, labels, rows = read_json(folder / "plan.json"), plan_labels(folder), []
+    typical = {(variant, model): nearest_the_mean(folder, plan, variant, model)
+               for variant in labels for model in plan.get("models", ["best"])}
     for path in sorted(folder.glob("significance_*.json")):
         variant, run, model = path.stem.removeprefix("significance_").rsplit("_", 2)
-        mark = " (nearest the mean)" if run == nearest_the_mean(folder, plan, variant, model) else ""
+        mark = " (nearest the mean)" if run == typical[variant, model] else ""
         rows.append([labels[variant], run.removeprefix("seed") + mark, "best dev" if model == "best" else model,
                      *bootstrap_cells(read_json(path))])
     if not rows:
