@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""Regenerates the tables of the measured pages (docs/benchmarks.md, cman.md, fidelity.md) from the
-measured outputs under benchmarks/.
+"""Regenerates the tables of the measured pages (docs/benchmarks.md, cman.md, fidelity.md and the
+README's accuracy table) from the measured outputs under benchmarks/.
 
     python scripts/make_benchmark_tables.py           # rewrite the tables in the pages
     python scripts/make_benchmark_tables.py --check   # exit 1 if a table differs from its data
@@ -23,7 +23,6 @@ from typing import Callable, Dict, Iterable, List, Sequence
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "benchmarks"
 RUNS = BENCHMARKS / "runs"
-DOCS = REPO / "docs"
 BLOCK = re.compile(r"(<!-- table: (?P<name>[\w-]+) -->\n).*?(<!-- end table -->)", re.S)
 TASKS = ("ent_f1", "rel_f1", "rel_strict_f1")
 SEED_ORDER = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "13")
@@ -352,7 +351,10 @@ def paired_deltas(folder: Path, plan: Dict, variant: str, model: str) -> Dict[st
             for run in sorted(set(runs) & set(baseline))}
 
 
-def paired_summary(folder: Path, title: str) -> str:
+PAIRED_HEADER = ("model", "Ent", "Rel", "Rel+", "Δ Ent", "Δ Rel", "Δ Rel+", "seeds")
+
+
+def paired_rows(folder: Path) -> List[List[str]]:
     """The recorded runs of a plan: per variant and model, mean ± std over its runs, the mean of the
     per-run differences from the baseline over the runs both have, and the runs."""
     plan = read_json(folder / "plan.json")
@@ -369,9 +371,22 @@ def paired_summary(folder: Path, title: str) -> str:
                      if variant != plan["baseline"] and deltas else ["", "", ""])
             rows.append([label, "best dev" if model == "best" else model, *cells, *means,
                          ", ".join(run.removeprefix("seed") for run in sorted(runs, key=run_order))])
-    if not rows:
-        return not_measured(plan_command(folder))
-    return table([title, "model", "Ent", "Rel", "Rel+", "Δ Ent", "Δ Rel", "Δ Rel+", "seeds"], rows)
+    return rows
+
+
+def paired_summary(folder: Path, title: str) -> str:
+    rows = paired_rows(folder)
+    return table([title, *PAIRED_HEADER], rows) if rows else not_measured(plan_command(folder))
+
+
+def readme_accuracy() -> str:
+    """The README's accuracy table: the authors' code's run, then our sentence-level and context
+    models over the same seeds (docs/benchmarks.md, "Cross-sentence context")."""
+    authors = authors_code()["test"]
+    reference = ["the authors' code (sentence level), one run", "final", *(f"{authors[task]:.2f}" for task in TASKS),
+                 "", "", "", ""]
+    return table(["SciERC test, MiniLM-L6, CPU settings, F1 %", *PAIRED_HEADER],
+                 [reference, *paired_rows(CONTEXT / "seeds")])
 
 
 def nearest_the_mean(folder: Path, plan: Dict, variant: str, model: str) -> str:
@@ -534,11 +549,12 @@ CMAN_TABLES: Dict[str, Callable[[], str]] = {
     "cman-significance-conll04": lambda: paired_significance(CMAN / "conll04", "CMAN − SINET, CoNLL04 test"),
     "cman-significance-ade": lambda: paired_significance(CMAN / "ade", "CMAN − SINET, ADE test"),
 }
-# Each measured page under docs/ and the tables it holds.
+# Each measured page (its path in the repository) and the tables it holds.
 PAGES: Dict[str, Dict[str, Callable[[], str]]] = {
-    "benchmarks.md": BENCHMARK_TABLES,
-    "cman.md": CMAN_TABLES,
-    "fidelity.md": {
+    "README.md": {"readme-accuracy": readme_accuracy},
+    "docs/benchmarks.md": BENCHMARK_TABLES,
+    "docs/cman.md": CMAN_TABLES,
+    "docs/fidelity.md": {
         "fidelity-variants": lambda: paired_summary(FIDELITY, "SciERC test, MiniLM, CPU settings"),
         "fidelity-significance": lambda: paired_significance(FIDELITY, "variant − today's model, SciERC test"),
     },
@@ -560,7 +576,7 @@ def main(argv: List[str] = None) -> int:
     args = parser.parse_args(argv)
     stale = []
     for name, tables in PAGES.items():
-        path = DOCS / name
+        path = REPO / name
         page = path.read_text(encoding="utf-8")
         generated = render(page, tables, str(path.relative_to(REPO)))
         if args.check:

@@ -12,7 +12,7 @@ spec.loader.exec_module(tables)
 
 @pytest.mark.parametrize("name", sorted(tables.PAGES))
 def test_committed_page_equals_the_generated_tables(name):
-    page = (tables.DOCS / name).read_text(encoding="utf-8")
+    page = (tables.REPO / name).read_text(encoding="utf-8")
     assert tables.render(page, tables.PAGES[name]) == page, "run: python scripts/make_benchmark_tables.py"
 
 
@@ -26,14 +26,13 @@ def test_a_table_is_computed_from_its_data():
 
 
 def test_check_reports_a_stale_page_and_rewriting_fixes_it(tmp_path, monkeypatch, capsys):
-    committed = (tables.DOCS / "benchmarks.md").read_text(encoding="utf-8")
+    committed = (tables.REPO / "docs/benchmarks.md").read_text(encoding="utf-8")
     stale = committed.replace("| 63.13 | 38.28 | 28.01 |", "| 1.00 | 2.00 | 3.00 |")
     assert stale != committed
     page = tmp_path / "docs" / "benchmarks.md"
     page.parent.mkdir()
     page.write_text(stale, encoding="utf-8")
-    monkeypatch.setattr(tables, "PAGES", {"benchmarks.md": tables.BENCHMARK_TABLES})
-    monkeypatch.setattr(tables, "DOCS", page.parent)
+    monkeypatch.setattr(tables, "PAGES", {"docs/benchmarks.md": tables.BENCHMARK_TABLES})
     monkeypatch.setattr(tables, "REPO", tmp_path)
     assert tables.main(["--check"]) == 1
     assert "benchmarks.md is out of date" in capsys.readouterr().err
@@ -93,3 +92,24 @@ def test_the_bootstrap_table_marks_the_run_nearest_the_mean_and_folds_keep_their
     significance = tables.paired_significance(plan_folder, "title")
     assert "| B | 2-fold0 (nearest the mean) | best dev |" in significance
     assert "| B | 2-fold1 | best dev |" in significance
+
+
+def test_the_readme_accuracy_table_puts_the_context_plan_under_the_authors_run(tmp_path, monkeypatch):
+    """The README's table is the authors' code's run, then the context plan's rows as
+    docs/benchmarks.md shows them; with no run recorded it holds the authors' row alone."""
+    plan = ('{"baseline": "sentence", "split": "test", "variants": '
+            '{"sentence": {"label": "sentence level"}, "context": {"label": "context"}}}')
+    plan_folder = tmp_path / "benchmarks" / "context" / "seeds"
+    plan_folder.mkdir(parents=True)
+    (plan_folder / "plan.json").write_text(plan, encoding="utf-8")
+    monkeypatch.setattr(tables, "BENCHMARKS", tmp_path / "benchmarks")
+    monkeypatch.setattr(tables, "CONTEXT", tmp_path / "benchmarks" / "context")
+    authors = "| the authors' code (sentence level), one run | final | 63.13 | 38.28 | 28.01 |  |  |  |  |"
+    assert tables.readme_accuracy().splitlines()[2:] == [authors]
+    write_runs_table(plan_folder / "sentence" / "results_test_runs.csv", [(1, 60, 40, 30), (2, 62, 42, 32)])
+    write_runs_table(plan_folder / "context" / "results_test_runs.csv", [(1, 63, 41, 31), (2, 65, 43, 35)])
+    assert tables.readme_accuracy().splitlines()[2:] == [
+        authors,
+        "| sentence level | best dev | 61.00 ± 1.41 | 41.00 ± 1.41 | 31.00 ± 1.41 |  |  |  | 1, 2 |",
+        "| context | best dev | 64.00 ± 1.41 | 42.00 ± 1.41 | 33.00 ± 2.83 | +3.00 | +1.00 | +2.00 | 1, 2 |",
+    ]
