@@ -25,7 +25,8 @@ class Cman(JointIEModel):
     """
     Reads the `joint_ie` reader's BIO view (`bio_tags: true`). A word is its first wordpiece's
     encoder state. One stack of `num_layers` token-to-token and label-to-token units
-    (`sinet_allen/modules/cman.py`) runs twice over these word states, with shared weights:
+    (`sinet_allen/modules/cman.py`) runs twice over these word states, with shared weights (and
+    the shared output of its first unit, which sees no label):
 
     1. the entity pass gives every word the embedding of an "unknown" label; a linear layer and a
        CRF with BIO constraints (AllenNLP's `ConditionalRandomField`) tag its output;
@@ -136,10 +137,11 @@ class Cman(JointIEModel):
             encoded = self.encode(tokens)
         words = batched_index_select(encoded, word_starts.clamp(min=0))
         unknown = self.label_embedding(torch.full_like(word_starts, self.unknown_label))
-        emissions = self.tagger(self.dropout(self.attention(words, unknown, mask)))
+        read = self.attention.read_tokens(words, mask)  # shared by both passes: it sees no label
+        emissions = self.tagger(self.dropout(self.attention(read, unknown, mask)))
         gold_labels = self.training and bio_tags is not None
         labels = bio_tags.clamp(min=0) if gold_labels else self.best_tags(emissions, mask)
-        relation_states = self.attention(words, self.label_embedding(labels), mask)
+        relation_states = self.attention(read, self.label_embedding(labels), mask)
         output: Dict[str, Any] = {"relation_pass_tags": labels}
         if bio_tags is not None:
             output["loss"] = (self._tagging_loss(emissions, bio_tags, mask)

@@ -41,21 +41,35 @@ class CrossModalLayer(torch.nn.Module):
         self.label_to_token = AttentionUnit(dim, num_heads, dropout)
 
     def forward(self, tokens: torch.Tensor, labels: torch.Tensor, padding: torch.BoolTensor) -> torch.Tensor:
-        tokens = self.token_to_token(tokens, tokens, tokens, padding)
+        return self.read_labels(self.read_tokens(tokens, padding), labels, padding)
+
+    def read_tokens(self, tokens: torch.Tensor, padding: torch.BoolTensor) -> torch.Tensor:
+        return self.token_to_token(tokens, tokens, tokens, padding)
+
+    def read_labels(self, tokens: torch.Tensor, labels: torch.Tensor, padding: torch.BoolTensor) -> torch.Tensor:
         return self.label_to_token(tokens, tokens + labels, labels, padding)
 
 
 class CrossModalAttention(torch.nn.Module):
     """`num_layers` `CrossModalLayer`s over word states `[batch, words, dim]` and the embeddings of
     the words' labels `[batch, words, dim]`; keys are the sentence's words only, so a word's output
-    depends neither on padding nor on the batch."""
+    depends neither on padding nor on the batch.
+
+    The first token-to-token unit sees no label, so passes over the same words with different
+    labels can share its output: `read_tokens` computes it once and `forward` starts from it."""
 
     def __init__(self, dim: int, num_heads: int, num_layers: int, dropout: float) -> None:
         super().__init__()
         self.layers = torch.nn.ModuleList(CrossModalLayer(dim, num_heads, dropout) for _ in range(num_layers))
 
-    def forward(self, tokens: torch.Tensor, labels: torch.Tensor, mask: torch.BoolTensor) -> torch.Tensor:
+    def read_tokens(self, tokens: torch.Tensor, mask: torch.BoolTensor) -> torch.Tensor:
+        """The first token-to-token unit's output: the part of the stack that no label reaches."""
+        return self.layers[0].read_tokens(tokens, ~mask)
+
+    def forward(self, read: torch.Tensor, labels: torch.Tensor, mask: torch.BoolTensor) -> torch.Tensor:
+        """The stack's output with these `labels`, from `read_tokens`' output for the words."""
         padding = ~mask
-        for layer in self.layers:
+        tokens = self.layers[0].read_labels(read, labels, padding)
+        for layer in self.layers[1:]:
             tokens = layer(tokens, labels, padding)
         return tokens

@@ -1,5 +1,5 @@
 """CMAN's attention units: padding and batch independence, label information reaching the words,
-and an empty sentence without NaN."""
+an empty sentence without NaN, and the shared first unit being the stack's own first unit."""
 import torch
 
 from sinet_allen.modules.cman import CrossModalAttention
@@ -12,12 +12,26 @@ def stack() -> CrossModalAttention:
     return CrossModalAttention(DIM, num_heads=2, num_layers=2, dropout=0.0).eval()
 
 
+def through(attention: CrossModalAttention, tokens, labels, mask):
+    return attention(attention.read_tokens(tokens, mask), labels, mask)
+
+
+def test_the_shared_first_unit_is_the_stack_run_layer_by_layer():
+    attention = stack()
+    tokens, labels = torch.randn(2, 4, DIM), torch.randn(2, 4, DIM)
+    mask = torch.tensor([[True] * 4, [True] * 3 + [False]])
+    layer_by_layer = tokens
+    for layer in attention.layers:
+        layer_by_layer = layer(layer_by_layer, labels, ~mask)
+    torch.testing.assert_close(through(attention, tokens, labels, mask), layer_by_layer)
+
+
 def test_words_do_not_depend_on_padding():
     attention = stack()
     tokens, labels = torch.randn(1, 4, DIM), torch.randn(1, 4, DIM)
-    alone = attention(tokens, labels, torch.ones(1, 4, dtype=torch.bool))
-    padded = attention(torch.cat([tokens, torch.randn(1, 3, DIM)], 1), torch.cat([labels, torch.randn(1, 3, DIM)], 1),
-                       torch.tensor([[True] * 4 + [False] * 3]))
+    alone = through(attention, tokens, labels, torch.ones(1, 4, dtype=torch.bool))
+    padded = through(attention, torch.cat([tokens, torch.randn(1, 3, DIM)], 1),
+                     torch.cat([labels, torch.randn(1, 3, DIM)], 1), torch.tensor([[True] * 4 + [False] * 3]))
     torch.testing.assert_close(padded[:, :4], alone)
 
 
@@ -27,11 +41,11 @@ def test_a_words_label_reaches_the_other_words():
     mask = torch.ones(1, 5, dtype=torch.bool)
     changed = labels.clone()
     changed[0, 4] = torch.randn(DIM)
-    before, after = attention(tokens, labels, mask), attention(tokens, changed, mask)
+    before, after = through(attention, tokens, labels, mask), through(attention, tokens, changed, mask)
     assert not torch.allclose(before[0, 0], after[0, 0])  # word 0 read word 4's label
 
 
 def test_an_empty_sentence_gives_no_nan():
     attention = stack()
-    output = attention(torch.randn(2, 3, DIM), torch.randn(2, 3, DIM), torch.tensor([[True] * 3, [False] * 3]))
+    output = through(attention, torch.randn(2, 3, DIM), torch.randn(2, 3, DIM), torch.tensor([[True] * 3, [False] * 3]))
     assert torch.isfinite(output).all()
