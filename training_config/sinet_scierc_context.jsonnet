@@ -1,5 +1,5 @@
 // sinet_scierc.jsonnet with cross-sentence context (docs/model.md, "Cross-sentence context"): each
-// sentence read with up to 128 wordpieces of its abstract, from the DyGIE-style copy of SciERC.
+// sentence read with up to 64 wordpieces of its abstract, from the DyGIE-style copy of SciERC.
 local sinet = import 'sinet_scierc.jsonnet';
 
 sinet {
@@ -8,5 +8,5 @@ sinet {
   dev_file:: 'dev.jsonl',
   test_file:: 'test.jsonl',
   types_file:: '../scierc/types.json',
-  context_window:: 128,
+  context_window:: 64,
 }
