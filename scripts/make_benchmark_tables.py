@@ -440,7 +440,8 @@ CONTEXT_EFFICIENCY_COMMAND = ("python scripts/benchmark_efficiency.py ARCHIVE $S
 
 def context_inference() -> str:
     """Prediction speed per context window (`benchmarks/context/efficiency_cpu_window<N>.json`),
-    precision and batch size, against the smallest window."""
+    precision and batch size, against the smallest window, with the archive each was measured on
+    (a model trained with the window or one read with it through `-o`)."""
     reports = sorted((int(path.stem.removeprefix("efficiency_cpu_window")), read_json(path))
                      for path in CONTEXT.glob("efficiency_cpu_window*.json"))
     if not reports:
@@ -453,9 +454,9 @@ def context_inference() -> str:
             speed = run["prediction"]["sentences_per_second"]
             rows.append([str(window), run["precision"], str(run["batch_size"]), f"{speed:.1f}",
                          f"{first_speed[run['precision'], run['batch_size']] / speed:.2f}×",
-                         f"{run['prediction']['rss_growth_mb']:.0f} MB"])
+                         f"{run['prediction']['rss_growth_mb']:.0f} MB", f"`{Path(report['archive']).parent}`"])
     return table(["context window", "precision", "batch", "sentences/s", "time vs the first window",
-                  "peak memory growth"], rows)
+                  "peak memory growth", "archive"], rows)
 
 
 def context_probes() -> str:
