@@ -331,10 +331,16 @@ def plan_labels(folder: Path) -> Dict[str, str]:
     return {name: variant["label"] for name, variant in read_json(folder / "plan.json")["variants"].items()}
 
 
+def runner_results(folder: Path, variant: str, split: str, model: str, per_run: bool) -> Path:
+    """The runner's table of a variant on `split` with its best dev or final models: its summary
+    (mean ± std over the runs, from unrounded figures) or its rows per run."""
+    return folder / variant / f"results_{split}{'' if model == 'best' else '_final'}{'_runs' if per_run else ''}.csv"
+
+
 def recorded_runs(folder: Path, variant: str, split: str, model: str) -> Dict[str, Dict[str, str]]:
     """Per run (`seed1`, ...), a variant's figures on `split` with its best dev or final models;
     empty where the variant has no recorded run yet."""
-    path = folder / variant / f"results_{split}{'' if model == 'best' else '_final'}_runs.csv"
+    path = runner_results(folder, variant, split, model, per_run=True)
     return {row["run"]: row for row in read_csv(path)} if path.exists() else {}
 
 
@@ -364,8 +370,8 @@ def paired_rows(folder: Path) -> List[List[str]]:
             runs = recorded_runs(folder, variant, plan["split"], model)
             if not runs:
                 continue
-            cells = [mean_std([float(row[task]) for row in runs.values()]) if len(runs) > 1
-                     else next(iter(runs.values()))[task] for task in TASKS]
+            cells = (runner_cells(read_csv(runner_results(folder, variant, plan["split"], model, per_run=False))[0])
+                     if len(runs) > 1 else [next(iter(runs.values()))[task] for task in TASKS])
             deltas = paired_deltas(folder, plan, variant, model)
             means = ([f"{statistics.mean(delta[task] for delta in deltas.values()):+.2f}" for task in TASKS]
                      if variant != plan["baseline"] and deltas else ["", "", ""])

@@ -1,5 +1,6 @@
 """scripts/make_benchmark_tables.py: the committed measured pages are exactly what their data give."""
 import importlib.util
+import statistics
 
 import pytest
 
@@ -46,10 +47,17 @@ def test_unknown_or_missing_blocks_are_errors():
 
 
 def write_runs_table(path, rows):
+    """The runner's two tables of a variant: its rows per run at `path`, and their summary beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["config,run,ent_f1,rel_f1,rel_strict_f1"] + [f"c,seed{run},{ent},{rel},{strict}"
                                                           for run, ent, rel, strict in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if len(rows) > 1:
+        columns = list(zip(*rows))[1:]
+        cells = [f"{statistics.mean(column):.2f},{statistics.stdev(column):.2f}" for column in columns]
+        summary = ["config,ent_f1_mean,ent_f1_std,rel_f1_mean,rel_f1_std,rel_strict_f1_mean,rel_strict_f1_std",
+                   "c," + ",".join(cells)]
+        path.with_name(path.name.replace("_runs", "")).write_text("\n".join(summary) + "\n", encoding="utf-8")
 
 
 def test_the_variants_table_pairs_seeds_with_the_baseline(tmp_path, monkeypatch):
