@@ -385,6 +385,20 @@ def paired_summary(folder: Path, title: str) -> str:
     return table([title, *PAIRED_HEADER], rows) if rows else not_measured(plan_command(folder))
 
 
+def paired_validation(folder: Path, title: str) -> str:
+    """Per variant of a plan, its runs' best validation figures (the dev scores that chose each
+    best-dev model, from the runs' `metrics.json`): mean ± std and the runs."""
+    rows = []
+    for variant, label in plan_labels(folder).items():
+        records = {"/".join(path.parent.relative_to(folder / variant).parts[1:]): read_json(path)
+                   for path in (folder / variant).glob("*/seed*/**/metrics.json")}  # <config>/seed1[/fold0]
+        if len(records) > 1:
+            rows.append([label, *(mean_std([100 * record[f"best_validation_{task}"] for record in records.values()])
+                                  for task in TASKS),
+                         ", ".join(run.removeprefix("seed") for run in sorted(records, key=run_order))])
+    return table([title, "Ent", "Rel", "Rel+", "seeds"], rows) if rows else not_measured(plan_command(folder))
+
+
 def readme_accuracy() -> str:
     """The README's accuracy table: the authors' code's run, then our sentence-level and context
     models over the same seeds (docs/benchmarks.md, "Cross-sentence context")."""
@@ -544,6 +558,7 @@ BENCHMARK_TABLES: Dict[str, Callable[[], str]] = {
     "context-sweep": lambda: paired_summary(CONTEXT / "sweep", "context window, SciERC dev, seed 1"),
     "context-seeds": lambda: paired_summary(CONTEXT / "seeds", "SciERC test, MiniLM, CPU settings"),
     "context-training-cost": context_training_cost,
+    "context-seeds-dev": lambda: paired_validation(CONTEXT / "seeds", "SciERC dev (best epoch), MiniLM"),
     "context-significance": lambda: paired_significance(CONTEXT / "seeds", "context − sentence level, SciERC test"),
     "context-inference": context_inference,
     "context-probes": context_probes,

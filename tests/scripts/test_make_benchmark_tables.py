@@ -1,5 +1,6 @@
 """scripts/make_benchmark_tables.py: the committed measured pages are exactly what their data give."""
 import importlib.util
+import json
 import statistics
 
 import pytest
@@ -77,6 +78,23 @@ def test_the_variants_table_pairs_seeds_with_the_baseline(tmp_path, monkeypatch)
     summary = tables.paired_summary(plan_folder, "title")
     assert "| today | best dev | 61.00 ± 1.41 | 41.00 ± 1.41 | 31.00 ± 1.41 |  |  |  | 1, 2 |" in summary
     assert "| new one | final | 65.50 ± 6.36 | 45.00 ± 7.07 | 34.50 ± 7.78 | +1.00 | +0.00 | -1.00 | 1, 3 |" in summary
+
+
+def test_the_validation_table_averages_the_runs_best_epochs(tmp_path, monkeypatch):
+    """The dev table reads each recorded run's best validation figures (as fractions) and lists
+    its runs in numeric order, folds included; a variant with a single run is left out."""
+    plan = '{"baseline": "a", "split": "test", "variants": {"a": {"label": "A"}, "b": {"label": "B"}}}'
+    plan_folder = tmp_path / "benchmarks" / "dev"
+    plan_folder.mkdir(parents=True)
+    (plan_folder / "plan.json").write_text(plan, encoding="utf-8")
+    monkeypatch.setattr(tables, "BENCHMARKS", tmp_path / "benchmarks")
+    for variant, run, score in [("a", "seed10", 0.6), ("a", "seed2", 0.5), ("b", "seed1/fold0", 0.4)]:
+        folder = plan_folder / variant / "config" / run
+        folder.mkdir(parents=True)
+        metrics = {f"best_validation_{task}": score for task in tables.TASKS}
+        (folder / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    assert tables.paired_validation(plan_folder, "title").splitlines()[2:] == [
+        "| A | 55.00 ± 7.07 | 55.00 ± 7.07 | 55.00 ± 7.07 | 2, 10 |"]
 
 
 def test_the_bootstrap_table_marks_the_run_nearest_the_mean_and_folds_keep_their_order(tmp_path, monkeypatch):
