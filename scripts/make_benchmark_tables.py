@@ -530,9 +530,10 @@ def cman_runs(data: str) -> str:
     if not measured:
         return not_measured(plan_command(CMAN / data))
     rows = [[label, row["run"], *(row[task] for task in TASKS),
-             *(row[task.replace("_f1", "_macro_f1")] for task in TASKS)]
+             *(row[task.replace("_f1", "_macro_f1")] for task in TASKS), row["training_minutes"]]
             for label, runs in measured.items() for row in runs]
-    return table(["system", "run", "Ent", "Rel", "Rel+", "Ent macro", "Rel macro", "Rel+ macro"], rows)
+    return table(["system", "run", "Ent", "Rel", "Rel+", "Ent macro", "Rel macro", "Rel+ macro", "training minutes"],
+                 rows)
 
 
 BENCHMARK_TABLES: Dict[str, Callable[[], str]] = {

@@ -114,11 +114,12 @@ def train_and_record(plan: Plan, name: str, run: Run, cuda_device: int) -> None:
 def bootstrap(plan: Plan, name: str, run: Run) -> None:
     """The variant (B) against the baseline (A) on the same seed's predictions, per model, where
     both runs are recorded and the report is not yet written."""
+    baseline_run = plan.run(plan.baseline, run.seed, run.fold)  # the same seed and fold, the baseline's config
     for model in plan.models:
         report = plan.records / f"significance_{name}_{run_name(run)}_{model}.json"
-        if report.exists() or not (plan.is_recorded(name, run) and plan.is_recorded(plan.baseline, run)):
+        if report.exists() or not (plan.is_recorded(name, run) and plan.is_recorded(plan.baseline, baseline_run)):
             continue
-        baseline = predictions_file(plan.trained(plan.baseline, run), plan.split, model)
+        baseline = predictions_file(plan.trained(plan.baseline, baseline_run), plan.split, model)
         variant = predictions_file(plan.trained(name, run), plan.split, model)
         if not (baseline.exists() and variant.exists()):
             logger.warning("%s: no bootstrap, the predictions of both runs are needed (%s, %s) and are kept only "

@@ -98,6 +98,28 @@ def test_a_missing_report_is_written_later_or_says_why_it_cannot_be(measured, tm
     assert report.read_bytes() == written
 
 
+def test_a_variant_with_its_own_config_is_bootstrapped_against_the_baselines_run(tmp_path, monkeypatch):
+    """Variants may be different configs (CMAN against SINET): the baseline's run of the same seed
+    is found under the baseline's config, not the variant's."""
+    configs = {"sinet": REPO / "tests/fixtures/sinet_fixture.jsonnet", "cman": REPO / "tests/fixtures/cman_fixture.jsonnet"}
+    spec = {"baseline": "sinet", "seeds": [1], "variants": {name: {"config": str(path)} for name, path in configs.items()}}
+    (tmp_path / "plan.json").write_text(json.dumps(spec), encoding="utf-8")
+    plan = paired.Plan(tmp_path / "plan.json", tmp_path / "runs")
+    for name in configs:
+        run = plan.run(name, 1, None)
+        for folder in (plan.recorded(name, run), plan.trained(name, run)):
+            folder.mkdir(parents=True)
+        paired.metrics_file(plan.recorded(name, run), "test", "best").write_text("{}", encoding="utf-8")
+        paired.predictions_file(plan.trained(name, run), "test", "best").write_text("", encoding="utf-8")
+    compared = []
+    monkeypatch.setattr(paired, "run_command", lambda command, argv: compared.append([str(arg) for arg in argv]))
+    paired.bootstrap_recorded(plan)
+    (argv,) = compared
+    assert argv[0].endswith("runs/sinet/sinet_fixture/seed1/test_predictions.jsonl")
+    assert argv[1].endswith("runs/cman/cman_fixture/seed1/test_predictions.jsonl")
+    assert argv[3].endswith("significance_cman_seed1_best.json")
+
+
 def test_a_plan_with_an_unknown_baseline_is_refused(tmp_path):
     plan = write_plan(tmp_path, [1])
     spec = json.loads(plan.read_text(encoding="utf-8"))
