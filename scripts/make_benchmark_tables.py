@@ -569,8 +569,8 @@ CMAN_TABLES: Dict[str, Callable[[], str]] = {
     "cman-conll04-runs": lambda: cman_runs("conll04"),
     "cman-ade": lambda: cman_summary("ade"),
     "cman-ade-runs": lambda: cman_runs("ade"),
-    "cman-significance-conll04": lambda: paired_significance(CMAN / "conll04", "CMAN − SINET, CoNLL04 test"),
-    "cman-significance-ade": lambda: paired_significance(CMAN / "ade", "CMAN − SINET, ADE test"),
+    "cman-significance-conll04": lambda: paired_significance(CMAN / "conll04", "system − SINET, CoNLL04 test"),
+    "cman-significance-ade": lambda: paired_significance(CMAN / "ade", "system − SINET, ADE test"),
 }
 # Each measured page (its path in the repository) and the tables it holds.
 PAGES: Dict[str, Dict[str, Callable[[], str]]] = {
