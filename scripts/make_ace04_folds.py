@@ -12,7 +12,8 @@ import random
 from pathlib import Path
 from typing import List
 
-from sinet_allen.dataset_readers.formats import Sentence, read_sentences, write_dygie
+from sinet_allen.dataset_readers.formats import read_sentences, write_dygie
+from sinet_allen.schema import Sentence
 
 DEV_FRACTION = 0.15
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from allennlp.commands.subcommand import Subcommand
 
 from sinet_allen.conversion.check_data import check_data, encoder_of, format_report
-from sinet_allen.dataset_readers.formats import FormatError, load_types
+from sinet_allen.dataset_readers.formats import load_types
+from sinet_allen.schema import FormatError
 from sinet_allen.files import write_json_atomically
 
 

@@ -11,7 +11,8 @@ from sinet_allen.conversion.convert import EXTENSIONS, INPUT_FORMATS, OUTPUT_FOR
 from sinet_allen.conversion.convert import write_corpus, write_split
 from sinet_allen.conversion.report import ConversionReport
 from sinet_allen.conversion.split import check_fractions
-from sinet_allen.dataset_readers.formats import FormatError, Sentence, load_types
+from sinet_allen.dataset_readers.formats import load_types
+from sinet_allen.schema import FormatError, Sentence
 from sinet_allen.files import write_json_atomically
 
 FORMAT_BY_EXTENSION = {".json": "spert", ".jsonl": "dygie"}

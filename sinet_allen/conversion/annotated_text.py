@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from sinet_allen.conversion.report import ConversionReport
-from sinet_allen.dataset_readers.formats import Entity, Relation, Sentence
+from sinet_allen.schema import Entity, Relation, Sentence
 from sinet_allen.text import CharSpan, sentence_token_spans
 
 

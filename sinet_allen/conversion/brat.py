@@ -17,7 +17,7 @@ from typing import Dict, Iterable, List, Set, Tuple
 from sinet_allen.conversion.annotated_text import AnnotatedText, CharEntity, CharRelation
 from sinet_allen.conversion.report import ConversionReport
 from sinet_allen.conversion.source_files import read_utf8
-from sinet_allen.dataset_readers.formats import FormatError, Sentence, group_documents
+from sinet_allen.schema import FormatError, Sentence, group_documents
 from sinet_allen.files import atomic_output
 
 NOT_CONVERTED = {"E": "brat events (their trigger entities are kept)", "A": "brat attributes",

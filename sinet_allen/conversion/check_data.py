@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from sinet_allen.dataset_readers.formats import FormatError, Sentence, TypeInventory, read_sentences
+from sinet_allen.dataset_readers.formats import read_sentences
+from sinet_allen.schema import FormatError, Sentence, TypeInventory
 from sinet_allen.dataset_readers.joint_ie import JointIEReader
 
 DEFAULT_MAX_SPAN_SIZE = 8  # the template's, training_config/sinet.libsonnet

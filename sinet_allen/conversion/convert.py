@@ -10,9 +10,9 @@ from sinet_allen.conversion.label_studio import read_label_studio
 from sinet_allen.conversion.predictions import read_prediction_sentences
 from sinet_allen.conversion.report import ConversionReport
 from sinet_allen.conversion.split import SPLIT_NAMES, split_documents
-from sinet_allen.dataset_readers.formats import FormatError, Sentence, TypeInventory, read_sentences
-from sinet_allen.dataset_readers.formats import write_dygie, write_spert
+from sinet_allen.dataset_readers.formats import read_sentences, write_dygie, write_spert
 from sinet_allen.files import write_json_atomically
+from sinet_allen.schema import FormatError, Sentence, TypeInventory
 
 RAW_TEXT_READERS = {"brat": read_brat, "doccano": read_doccano, "label-studio": read_label_studio}
 INPUT_FORMATS = ("spert", "dygie", *RAW_TEXT_READERS, "predictions")

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Set, Tuple
 from sinet_allen.conversion.annotated_text import AnnotatedText, CharEntity, CharRelation
 from sinet_allen.conversion.report import ConversionReport
 from sinet_allen.conversion.source_files import read_json
-from sinet_allen.dataset_readers.formats import FormatError
+from sinet_allen.schema import FormatError
 
 
 def read_label_studio(path: Path, report: ConversionReport) -> Tuple[List[AnnotatedText], Set[str]]:

@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 
 from sinet_allen.conversion.report import ConversionReport
 from sinet_allen.conversion.source_files import json_lines
-from sinet_allen.dataset_readers.formats import Entity, Relation, Sentence
+from sinet_allen.schema import Entity, Relation, Sentence
 from sinet_allen.predictors.prediction_format import check_record
 
 

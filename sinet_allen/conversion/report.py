@@ -3,7 +3,7 @@ import logging
 from collections import Counter, defaultdict
 from typing import Dict, List
 
-from sinet_allen.dataset_readers.formats import FormatError
+from sinet_allen.schema import FormatError
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Any, Iterator, Tuple
 
 from sinet_allen.conversion.report import ConversionReport
-from sinet_allen.dataset_readers.formats import FormatError
+from sinet_allen.schema import FormatError
 
 
 def read_utf8(path: Path) -> str:

@@ -3,7 +3,7 @@ import math
 import random
 from typing import Dict, List, Sequence
 
-from sinet_allen.dataset_readers.formats import Sentence
+from sinet_allen.schema import Sentence
 
 SPLIT_NAMES = ("train", "dev", "test")
 

@@ -8,7 +8,7 @@ What it leaves out stays gold for the metric, which reads the reader's complete 
 """
 from typing import List, Sequence, Tuple
 
-from sinet_allen.dataset_readers.formats import NO_ENTITY, Entity
+from sinet_allen.schema import NO_ENTITY, Entity
 
 BEGIN, INSIDE = "B-", "I-"
 TaggedSpan = Tuple[int, int, str]  # start, end (exclusive), type

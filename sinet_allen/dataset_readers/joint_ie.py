@@ -15,8 +15,9 @@ from allennlp.data.token_indexers import PretrainedTransformerIndexer
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 
 from sinet_allen.dataset_readers.bio import bio_tags, flat_entities
-from sinet_allen.dataset_readers.formats import NO_ENTITY, FormatError, Mention, Relation, Sentence, TypeInventory
-from sinet_allen.dataset_readers.formats import canonical_relation, group_documents, load_types, read_sentences
+from sinet_allen.dataset_readers.formats import load_types, read_sentences
+from sinet_allen.schema import (NO_ENTITY, FormatError, Mention, Relation, Sentence, TypeInventory, canonical_relation,
+                                group_documents)
 
 logger = logging.getLogger(__name__)
 

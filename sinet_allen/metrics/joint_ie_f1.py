@@ -8,7 +8,7 @@ from allennlp.common.util import is_distributed
 from allennlp.nn.util import dist_reduce_sum
 from allennlp.training.metrics.metric import Metric
 
-from sinet_allen.dataset_readers.formats import canonical_relation
+from sinet_allen.schema import canonical_relation
 
 Span = Tuple[int, int, str]  # (word start, word end exclusive, entity type)
 Relation = Tuple[Span, Span, str]  # (head, tail, relation type)

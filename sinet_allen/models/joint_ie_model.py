@@ -12,7 +12,7 @@ from allennlp.data import TextFieldTensors, Vocabulary
 from allennlp.models import Model
 from allennlp.modules import TextFieldEmbedder
 
-from sinet_allen.dataset_readers.formats import Mention, canonical_relation
+from sinet_allen.schema import Mention, canonical_relation
 from sinet_allen.metrics.joint_ie_f1 import JointIEF1
 from sinet_allen.models.attention_maps import AttentionRecorder
 

@@ -14,7 +14,7 @@ from allennlp.modules.seq2vec_encoders import ClsPooler
 from allennlp.nn import InitializerApplicator
 from allennlp.nn.util import batched_index_select, get_text_field_mask
 
-from sinet_allen.dataset_readers.joint_ie import NO_ENTITY
+from sinet_allen.schema import NO_ENTITY
 from sinet_allen.models.attention_maps import word_ranges
 from sinet_allen.models.joint_ie_model import JointIEModel, best_relations, decoded_output, initialise_like_bert
 from sinet_allen.modules.fast_dropout import use_fast_dropout

@@ -33,7 +33,7 @@ from allennlp.data import DatasetReader, Instance
 from allennlp.models import Model
 from allennlp.predictors import Predictor
 
-from sinet_allen.dataset_readers.formats import FormatError
+from sinet_allen.schema import FormatError
 from sinet_allen.predictors.prediction_format import (
     add_sentence, dump_line, error_record, prediction_record, sentence_record, token_surface)
 from sinet_allen.text import sentence_token_spans

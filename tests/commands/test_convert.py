@@ -209,7 +209,7 @@ def test_skip_bad_counts_the_bad_brat_lines(tmp_path, capsys):
 
 
 def read_entity(start, end, label):
-    from sinet_allen.dataset_readers.formats import Entity
+    from sinet_allen.schema import Entity
     return Entity(start, end, label)
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 from sinet_allen.conversion.annotated_text import AnnotatedText, CharEntity, to_sentences
 from sinet_allen.conversion.convert import read_corpus
 from sinet_allen.conversion.report import ConversionReport
-from sinet_allen.dataset_readers.formats import Entity, Relation
+from sinet_allen.schema import Entity, Relation
 from tests.conftest import FIXTURES
 
 

@@ -8,7 +8,8 @@ from allennlp.common.checks import ConfigurationError
 
 from conftest import FIXTURE_DATA, TINY_BERT
 from sinet_allen.dataset_readers.bio import bio_spans, bio_tags, flat_entities
-from sinet_allen.dataset_readers.formats import Entity, load_types, read_sentences
+from sinet_allen.dataset_readers.formats import load_types, read_sentences
+from sinet_allen.schema import Entity
 from sinet_allen.dataset_readers.joint_ie import JointIEReader
 
 SPERT = FIXTURE_DATA / "spert"

@@ -9,7 +9,8 @@ import pytest
 from conftest import FIXTURE_DATA, FIXTURES, TINY_BERT
 from instance_snapshot import snapshot
 
-from sinet_allen.dataset_readers.formats import FormatError, read_sentences
+from sinet_allen.dataset_readers.formats import read_sentences
+from sinet_allen.schema import FormatError
 from sinet_allen.dataset_readers.joint_ie import JointIEReader, split_context
 
 SNAPSHOT = FIXTURES / "context" / "sentence_level_instances.json"

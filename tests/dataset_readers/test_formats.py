@@ -5,9 +5,8 @@ import logging
 
 import pytest
 
-from sinet_allen.dataset_readers.formats import (Entity, FormatError, Relation, Sentence,
-                                                 canonical_relation, detect_format, load_types,
-                                                 read_sentences, write_dygie, write_spert)
+from sinet_allen.dataset_readers.formats import detect_format, load_types, read_sentences, write_dygie, write_spert
+from sinet_allen.schema import Entity, FormatError, Relation, Sentence, canonical_relation
 from conftest import FIXTURE_DATA as FIXTURES, require_real_data
 
 TYPES = FIXTURES / "spert/types.json"

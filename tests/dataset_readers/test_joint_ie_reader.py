@@ -11,8 +11,10 @@ from allennlp.data import Batch, Vocabulary
 from conftest import FIXTURE_DATA, TINY_BERT, require_real_data
 from allennlp.common.checks import ConfigurationError
 
-from sinet_allen.dataset_readers.formats import FormatError, load_types, read_sentences
-from sinet_allen.dataset_readers.joint_ie import NO_ENTITY, JointIEReader
+from sinet_allen.dataset_readers.formats import load_types, read_sentences
+from sinet_allen.schema import FormatError
+from sinet_allen.dataset_readers.joint_ie import JointIEReader
+from sinet_allen.schema import NO_ENTITY
 
 SPERT = FIXTURE_DATA / "spert"
 DYGIE = FIXTURE_DATA / "dygie"

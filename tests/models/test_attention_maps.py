@@ -113,6 +113,6 @@ def test_the_predictor_adds_attention_per_sentence_on_request(fixture_archive):
 
 
 def _sentence(instance):
-    from sinet_allen.dataset_readers.formats import Sentence
+    from sinet_allen.schema import Sentence
 
     return Sentence(tokens=instance["metadata"]["tokens"], entities=[], relations=[], source="test")
