@@ -15,8 +15,8 @@ from allennlp.nn.util import batched_index_select, get_text_field_mask
 
 from sinet_allen.dataset_readers.bio import bio_spans
 from sinet_allen.models.attention_maps import word_ranges_from_starts
-from sinet_allen.models.joint_ie_model import (
-    DecodedEntity, DecodedRelation, JointIEModel, best_relations, decoded_output, initialise_like_bert)
+from sinet_allen.models.decoding import DecodedEntity, DecodedRelation, best_relations, decoded_output
+from sinet_allen.models.joint_ie_model import JointIEModel, initialise_like_bert
 from sinet_allen.modules.cman import CrossModalAttention
 
 

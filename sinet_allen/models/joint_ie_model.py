@@ -4,7 +4,7 @@ the metric itself."""
 import contextlib
 import copy
 import logging
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 from allennlp.common.checks import ConfigurationError
@@ -12,7 +12,6 @@ from allennlp.data import TextFieldTensors, Vocabulary
 from allennlp.models import Model
 from allennlp.modules import TextFieldEmbedder
 
-from sinet_allen.schema import Mention, canonical_relation
 from sinet_allen.metrics.joint_ie_f1 import JointIEF1
 from sinet_allen.models.attention_maps import AttentionRecorder
 
@@ -22,14 +21,10 @@ BERT_INITIALISER_STD = 0.02  # BERT's initializer_range
 PRECISIONS = ("float32", "bfloat16")
 BFLOAT16_COPY = "_bfloat16_embedder_copy"
 
-DecodedEntity = Tuple[int, int, str, float]  # start, end (exclusive), type, score
-DecodedRelation = Tuple[int, int, str, float]  # head, tail (indices into the sentence's entities), type, score
-
-
 class JointIEModel(Model):
     """The base of the library's models. A subclass decodes each sentence into entities
     `(start, end, type, score)` and relations `(head, tail, type, score)` and hands them to
-    `decoded_output`, whose keys every consumer reads: `entities`, `relations` (dicts),
+    `decoding.decoded_output`, whose keys every consumer reads: `entities`, `relations` (dicts),
     `entity_triples`, `relation_triples` (for the metric) and, after `score`, `metadata`.
 
     # Parameters
@@ -124,30 +119,6 @@ class JointIEModel(Model):
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         # Training batches are not decoded (that would only slow training down): nothing to report.
         return {} if self.training else self.metric.get_metric(reset)
-
-
-def decoded_output(entities: List[List[DecodedEntity]], relations: List[List[DecodedRelation]]) -> Dict[str, Any]:
-    """The output keys of decoded sentences (see `JointIEModel`)."""
-    return {
-        "entities": [[{"start": s, "end": e, "type": t, "score": p} for s, e, t, p in sentence]
-                     for sentence in entities],
-        "relations": [[{"head": h, "tail": t, "type": r, "score": p} for h, t, r, p in sentence]
-                      for sentence in relations],
-        "entity_triples": [[entity[:3] for entity in sentence] for sentence in entities],
-        "relation_triples": [[(ents[h][:3], ents[t][:3], r) for h, t, r, _ in sentence]
-                             for ents, sentence in zip(entities, relations)],
-    }
-
-
-def best_relations(found: Iterable[DecodedRelation], symmetric: frozenset,
-                   mention: Callable[[int], Mention]) -> List[DecodedRelation]:
-    """The relations `found` in a sentence, symmetric types head-before-tail (`mention` gives an
-    entity index's (start, end, type)), each once with its best score, in order."""
-    best: Dict[Tuple[int, int, str], float] = {}
-    for head, tail, label, score in found:
-        head, tail = canonical_relation(head, tail, label, symmetric, mention=mention)
-        best[(head, tail, label)] = max(best.get((head, tail, label), 0.0), score)
-    return [(*key, score) for key, score in sorted(best.items())]
 
 
 def initialise_like_bert(module: torch.nn.Module) -> None:

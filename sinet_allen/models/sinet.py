@@ -1,7 +1,7 @@
 """SINET: span-based joint entity and relation extraction with task-aware projection and
 cross-task attention (Luo et al., LREC-COLING 2024). Every ablation is a choice of modules."""
 import functools
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence
 
 import torch
 from allennlp.common import Lazy
@@ -16,7 +16,9 @@ from allennlp.nn.util import batched_index_select, get_text_field_mask
 
 from sinet_allen.schema import NO_ENTITY
 from sinet_allen.models.attention_maps import word_ranges
-from sinet_allen.models.joint_ie_model import JointIEModel, best_relations, decoded_output, initialise_like_bert
+from sinet_allen.models.decoding import (decode_entities, decode_relations, decoded_output, drop_overlaps, ordered_pairs,
+                                         relation_candidates)
+from sinet_allen.models.joint_ie_model import JointIEModel, initialise_like_bert
 from sinet_allen.modules.fast_dropout import use_fast_dropout
 from sinet_allen.modules.range_span_extractors import RangeMaxSpanExtractor
 from sinet_allen.modules.task_interaction import TaskInteraction, TaskViews
@@ -192,7 +194,7 @@ class Sinet(JointIEModel):
         mask = get_text_field_mask(tokens)
         with self.record_attention(self.interaction) as recorder:
             states = self.encode(tokens)
-            views = self._task_views(states, self._agent_mask(mask, metadata))
+            views = self._task_views(states, agent_mask(mask, metadata, self.attend_to_context))
         span_mask = entity_spans[..., 0] >= 0
         widths = self.width_embedding(
             (entity_spans[..., 1] - entity_spans[..., 0]).clamp(0, self.width_embedding.num_embeddings - 1)
@@ -217,19 +219,6 @@ class Sinet(JointIEModel):
         return output
 
     # --- representations -----------------------------------------------------------------------
-
-    def _agent_mask(self, mask: torch.BoolTensor, metadata: List[Dict[str, Any]]) -> torch.BoolTensor:
-        """The wordpieces the agents and the interaction read: the input's without [CLS], [SEP]
-        and padding, or, in a context window (unless `attend_to_context`), the target sentence's."""
-        targets = [item.get("target_wordpieces") for item in metadata]
-        if self.attend_to_context or None in targets:
-            window = mask.clone()
-            window[:, 0] = False  # [CLS]
-            window[torch.arange(mask.size(0)), mask.sum(1) - 1] = False  # [SEP]
-            return window
-        bounds = torch.tensor(targets, dtype=torch.long, device=mask.device)
-        positions = torch.arange(mask.size(1), device=mask.device)
-        return (positions >= bounds[:, :1]) & (positions < bounds[:, 1:])
 
     def _task_views(self, states: torch.Tensor, sentence_mask: torch.BoolTensor) -> TaskViews:
         entity_states, relation_states = self.task_projection(states)
@@ -318,81 +307,24 @@ class Sinet(JointIEModel):
         # Binary cross-entropy averaged over the relation types, then over the candidate pairs.
         return (losses.mean(-1) * pair_mask).sum() / pair_mask.sum().clamp(min=1)
 
-    # --- decoding ------------------------------------------------------------------------------
+    # --- decoding (sinet_allen/models/decoding.py) ----------------------------------------------
 
     def _decode(self, entity_logits, span_mask, entity_spans, relation_inputs_for) -> Dict[str, Any]:
-        probabilities = entity_logits.softmax(-1)
-        scores, labels = probabilities.max(-1)
-        keep = self._drop_overlaps(span_mask & (labels != self.no_entity), scores, entity_spans)
-        candidates, candidate_mask = self._relation_candidates(scores, keep)
+        scores, labels = entity_logits.softmax(-1).max(-1)
+        keep = span_mask & (labels != self.no_entity)
+        if not self.overlapping_entities:
+            keep = drop_overlaps(keep, scores, entity_spans)
+        candidates, candidate_mask = relation_candidates(scores, keep, self.max_relation_entities)
         # Relation representations only for the candidates: far fewer than all spans.
-        candidate_pairs, pair_mask = _ordered_pairs(candidate_mask)
+        candidate_pairs, pair_mask = ordered_pairs(candidate_mask)
         relation_scores = self._chunked_relation_scores(relation_inputs_for(candidates), candidate_pairs)
         pairs = torch.gather(candidates, 1, candidate_pairs.flatten(1)).view_as(candidate_pairs)  # span indices
-        entities = self._decode_entities(keep, entity_spans, labels, scores)
-        relations = self._decode_relations(keep, pairs, pair_mask, relation_scores, entities)
-        return {"entity_probabilities": probabilities, **decoded_output(entities, relations)}
-
-    # Decoding turns whole tensors into Python lists at once: element-wise tensor access would
-    # dominate inference time on sentences with many entities or relations.
-
-    def _drop_overlaps(self, keep, scores, entity_spans) -> torch.BoolTensor:
-        """`keep` without the spans that overlap a better-scored kept span (unless overlaps are allowed)."""
-        if self.overlapping_entities:
-            return keep
-        sentences, spans = keep.nonzero(as_tuple=True)
-        bounds, sentence_of = entity_spans[sentences, spans].tolist(), sentences.tolist()
-        taken: Dict[int, List[Tuple[int, int]]] = {}
-        dropped = []
-        for i in scores[sentences, spans].argsort(descending=True, stable=True).tolist():
-            (start, end), sentence = bounds[i], sentence_of[i]
-            if any(start < other_end and other_start < end for other_start, other_end in taken.get(sentence, [])):
-                dropped.append(i)
-            else:
-                taken.setdefault(sentence, []).append((start, end))
-        keep = keep.clone()
-        keep[sentences[dropped], spans[dropped]] = False
-        return keep
-
-    def _decode_entities(self, keep, entity_spans, labels, scores) -> List[List[Tuple[int, int, str, float]]]:
-        """Per sentence its kept spans, in span order, as (start, end, type, score)."""
-        names = self.vocab.get_index_to_token_vocabulary("entity_labels")
-        entities: List[list] = [[] for _ in range(keep.size(0))]
-        sentences = keep.nonzero()[:, 0].tolist()
-        for sentence, (start, end), label, score in zip(
-            sentences, entity_spans[keep].tolist(), labels[keep].tolist(), scores[keep].tolist()
-        ):
-            entities[sentence].append((start, end, names[label], score))
-        return entities
-
-    def _decode_relations(self, keep, pairs, pair_mask, relation_scores, entities):
-        """Per sentence the relations above the threshold as (head, tail, type, score), head and
-        tail indexing the sentence's entities; symmetric types are stored head-before-tail, each
-        relation once with its best score."""
-        names = self.vocab.get_index_to_token_vocabulary("relation_labels")
-        position = keep.long().cumsum(1) - 1  # a kept span's index in its sentence's entity list
-        hits = (relation_scores > self.relation_threshold) & pair_mask.unsqueeze(-1)
-        sentence, pair, label = hits.nonzero(as_tuple=True)
-        heads = position[sentence, pairs[sentence, pair, 0]]
-        tails = position[sentence, pairs[sentence, pair, 1]]
-        found: List[list] = [[] for _ in range(keep.size(0))]
-        for b, head, tail, label_index, score in zip(
-            sentence.tolist(), heads.tolist(), tails.tolist(), label.tolist(),
-            relation_scores[sentence, pair, label].tolist(),
-        ):
-            found[b].append((head, tail, names[label_index], score))
-        return [best_relations(relations, self.symmetric_relations, mention=lambda entity, b=b: entities[b][entity][:3])
-                for b, relations in enumerate(found)]
-
-    def _relation_candidates(self, scores, keep) -> Tuple[torch.LongTensor, torch.BoolTensor]:
-        """Per sentence the indices of its `max_relation_entities` best kept spans, padded."""
-        count = min(int(keep.sum(1).max()) if keep.numel() else 0, self.max_relation_entities)
-        best_scores, best = scores.masked_fill(~keep, -1.0).topk(count, dim=1)
-        # Back to span order (padding last), so the pairs do not depend on ties in the ranking.
-        padding = scores.size(1)
-        best = best.masked_fill(best_scores < 0, padding).sort(dim=1).values
-        valid = best < padding
-        return best.masked_fill(~valid, 0), valid
+        entities = decode_entities(keep, entity_spans, labels, scores,
+                                   self.vocab.get_index_to_token_vocabulary("entity_labels"))
+        relations = decode_relations(keep, pairs, pair_mask, relation_scores, entities,
+                                     self.vocab.get_index_to_token_vocabulary("relation_labels"),
+                                     self.relation_threshold, self.symmetric_relations)
+        return decoded_output(entities, relations)
 
     def _chunked_relation_scores(self, inputs, pairs) -> torch.Tensor:
         chunk = max(1, self.max_pairs // max(1, pairs.size(0)))
@@ -423,12 +355,16 @@ def _expand(agent: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return agent.unsqueeze(1).expand(-1, like.size(1), -1)
 
 
-def _ordered_pairs(mask: torch.BoolTensor):
-    """All ordered pairs of distinct candidates of `mask [batch, k]`: `[batch, k*k, 2]` indices
-    into the k candidates, and their mask."""
-    batch, k = mask.shape
-    index = torch.arange(k, device=mask.device)
-    pairs = torch.stack(torch.meshgrid(index, index, indexing="ij"), -1).view(1, k * k, 2).expand(batch, -1, -1)
-    distinct = ~torch.eye(k, dtype=torch.bool, device=mask.device)
-    pair_mask = (mask.unsqueeze(2) & mask.unsqueeze(1) & distinct).view(batch, k * k)
-    return pairs, pair_mask
+def agent_mask(mask: torch.BoolTensor, metadata: List[Dict[str, Any]], attend_to_context: bool) -> torch.BoolTensor:
+    """The wordpieces the agents and the interaction read: the input's without [CLS], [SEP] and
+    padding, or, in a context window (the metadata's `target_wordpieces`) unless
+    `attend_to_context`, the target sentence's."""
+    targets = [item.get("target_wordpieces") for item in metadata]
+    if attend_to_context or None in targets:
+        window = mask.clone()
+        window[:, 0] = False  # [CLS]
+        window[torch.arange(mask.size(0), device=mask.device), mask.sum(1) - 1] = False  # [SEP]
+        return window
+    bounds = torch.tensor(targets, dtype=torch.long, device=mask.device)
+    positions = torch.arange(mask.size(1), device=mask.device)
+    return (positions >= bounds[:, :1]) & (positions < bounds[:, 1:])

@@ -13,6 +13,7 @@ from allennlp.data import Batch, DatasetReader, Instance
 from conftest import FIXTURE_CONFIG, FIXTURE_DATA, TINY_BERT
 from sinet_allen.dataset_readers.joint_ie import JointIEReader
 from sinet_allen.models.joint_ie_model import BFLOAT16_COPY
+from sinet_allen.models.sinet import agent_mask
 from sinet_allen.modules.fast_dropout import FastDropout
 from allennlp.modules.seq2vec_encoders import BagOfEmbeddingsEncoder
 from allennlp.modules.span_extractors import EndpointSpanExtractor, MaxPoolingSpanExtractor
@@ -371,11 +372,9 @@ class TestSinet(ModelTestCase):
         windows = [{"target_wordpieces": (2, 5)}, {"target_wordpieces": (1, 3)}]
         target_only = [[0, 0, 1, 1, 1, 0, 0, 0], [0, 1, 1, 0, 0, 0, 0, 0]]
         whole_window = [[0, 1, 1, 1, 1, 1, 1, 0], [0, 1, 1, 1, 1, 0, 0, 0]]  # no [CLS], [SEP], padding
-        self.model.attend_to_context = False
-        assert self.model._agent_mask(mask, windows).int().tolist() == target_only
-        assert self.model._agent_mask(mask, [{}, {}]).int().tolist() == whole_window  # no window: the sentence
-        self.model.attend_to_context = True
-        assert self.model._agent_mask(mask, windows).int().tolist() == whole_window
+        assert agent_mask(mask, windows, attend_to_context=False).int().tolist() == target_only
+        assert agent_mask(mask, [{}, {}], attend_to_context=False).int().tolist() == whole_window  # no window: the sentence
+        assert agent_mask(mask, windows, attend_to_context=True).int().tolist() == whole_window
 
     # --- inference ------------------------------------------------------------------------------
 
@@ -580,17 +579,6 @@ class TestSinet(ModelTestCase):
     def test_unknown_precision_is_refused(self, setting):
         with pytest.raises(ConfigurationError, match=f"{setting} must be one of float32, bfloat16, not 'int8'"):
             self.build({f"model.{setting}": "int8"})
-
-    def test_a_symmetric_relation_is_decoded_head_first_once_with_its_best_score(self):
-        labels = self.model.vocab.get_token_to_index_vocabulary("relation_labels")
-        keep = torch.tensor([[True, False, True]])  # the sentence's entities 0 and 1 are spans 0 and 2
-        entities = [[(0, 1, "Method", 0.875), (3, 5, "Task", 0.75)]]
-        pairs = torch.tensor([[[2, 0], [0, 2]]])  # (Task, Method), then (Method, Task)
-        scores = torch.zeros(1, 2, len(labels))
-        scores[0, 0, labels["Compare"]], scores[0, 1, labels["Compare"]] = 0.75, 0.625
-        scores[0, 0, labels["Used-for"]] = 0.875  # directed: keeps its order
-        decoded = self.model._decode_relations(keep, pairs, torch.ones(1, 2, dtype=torch.bool), scores, entities)
-        assert decoded == [[(0, 1, "Compare", 0.75), (1, 0, "Used-for", 0.875)]]
 
     def test_a_symmetric_relation_that_is_no_relation_type_is_warned_of(self, caplog):
         # A misspelt name would leave the type meant decoded and scored as directed.
