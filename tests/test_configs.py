@@ -108,7 +108,7 @@ def test_config_builds(config, fixture_env):
         assert Path(params[key]).is_file(), f"{key} {params[key]} is not laid out like the data root"
     reader = DatasetReader.from_params(params.pop("dataset_reader"))
     validation_reader = DatasetReader.from_params(params.pop("validation_dataset_reader"))
-    assert reader.negative_sampling and not validation_reader.negative_sampling
+    assert reader.training_instances and not validation_reader.training_instances
     instances = list(itertools.islice(reader.read(params["train_data_path"]), 4))
     instances += list(itertools.islice(validation_reader.read(params["validation_data_path"]), 4))
     assert len(instances) == 8

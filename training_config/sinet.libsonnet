@@ -66,7 +66,7 @@ local devices = env('SINET_CUDA_DEVICES');
   numpy_seed: $.seed,
   pytorch_seed: $.seed,
   dataset_reader: $.reader {
-    negative_sampling: true,
+    training_instances: true,
     neg_entity_count: 100,
     neg_relation_count: 100,
     seed: $.seed,

@@ -1,6 +1,6 @@
 """`allennlp sinet-attention MODEL INPUT --output-dir DIR`: the paper's Figure 4 (encoder, NER-aware
 and RE-aware [CLS] attention per word) for sentences of a data file, as PNG, SVG and JSON
-(sinet_allen/visualization/attention_maps.py, docs/prediction.md "Attention maps")."""
+(sinet_allen/visualization/attention_figures.py, docs/prediction.md "Attention maps")."""
 import argparse
 from pathlib import Path
 
@@ -26,7 +26,7 @@ class SinetAttention(Subcommand):
 
 def attention_from_args(args: argparse.Namespace) -> None:
     # Imported here: every allennlp command loads the plugin, only this one needs matplotlib.
-    from sinet_allen.visualization.attention_maps import attention_figures
+    from sinet_allen.visualization.attention_figures import attention_figures
 
     try:
         written = attention_figures(args.archive_file, args.input_file, args.output_dir, args.sentences,

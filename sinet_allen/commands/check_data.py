@@ -1,12 +1,12 @@
 """`allennlp sinet-check-data DATA [--types TYPES] [--model MODEL] [--json OUT]`: what a data file
-holds and what would go wrong training on it (see sinet_allen/conversion/check_data.py)."""
+holds and what would go wrong training on it (see sinet_allen/data_report.py)."""
 import argparse
 import sys
 from pathlib import Path
 
 from allennlp.commands.subcommand import Subcommand
 
-from sinet_allen.conversion.check_data import check_data, encoder_of, format_report
+from sinet_allen.data_report import check_data, encoder_of, format_report
 from sinet_allen.dataset_readers.formats import load_types
 from sinet_allen.schema import FormatError
 from sinet_allen.files import write_json_atomically

@@ -13,7 +13,7 @@ from allennlp.commands.subcommand import Subcommand
 from allennlp.common import Params
 
 from sinet_allen.experiments.bootstrap import Comparison, count_array, paired_bootstrap, paired_records
-from sinet_allen.experiments.tasks import TASK_LABELS
+from sinet_allen.metrics.joint_ie_f1 import TASK_LABELS
 from sinet_allen.predictors.prediction_format import read_predictions
 
 

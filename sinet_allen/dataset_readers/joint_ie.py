@@ -42,10 +42,10 @@ class JointIEReader(DatasetReader):
     """Reads SpERT-style JSON or DyGIE-style JSON lines into instances for the SINET model (span
     candidates) or, with `bio_tags`, for the CMAN model (word tags).
 
-    With `negative_sampling` (the training reader) an instance holds the gold entities plus up to
+    With `training_instances` (the training reader) an instance holds the gold entities plus up to
     `neg_entity_count` random non-entity spans, and the gold related pairs plus up to
     `neg_relation_count` unrelated pairs of gold entities, drawn afresh on every pass over the file
-    from a generator seeded with `seed` (and the worker's rank). Without `negative_sampling`
+    from a generator seeded with `seed` (and the worker's rank). Without `training_instances`
     (evaluation and prediction) the candidates are all spans of at most `max_span_size` words. The
     complete gold is kept in the metadata in both cases, so metrics also count what the model cannot
     propose; a relation of a symmetric type is stored in the order `canonical_relation` gives.
@@ -91,9 +91,11 @@ class JointIEReader(DatasetReader):
         With `bio_tags`, `"positive"` or `"negative"` (every word pair is scored, none left out).
     max_span_size : `int`, optional (default = `8`)
         The widest candidate span in words (gold entities are training candidates whatever their width).
-    negative_sampling : `bool`, optional (default = `False`)
-        Build training instances (gold plus sampled negatives, with labels) instead of evaluation
-        instances (all spans, no labels).
+    training_instances : `bool`, optional (default = `False`)
+        Build training instances (with labels: for span candidates the gold plus sampled negatives,
+        for `bio_tags` the tags and the gold pairs) instead of evaluation instances (all spans, no
+        labels). Archives written before 2026-12-07 call it `negative_sampling`, which is read as
+        this.
     neg_entity_count : `int`, optional (default = `100`)
         At most this many non-entity spans per training instance.
     neg_relation_count : `int`, optional (default = `100`)
@@ -124,7 +126,7 @@ class JointIEReader(DatasetReader):
         symmetric_relations: Sequence[str] = (),
         symmetric_reverse: str = "positive",
         max_span_size: int = 8,
-        negative_sampling: bool = False,
+        training_instances: bool = False,
         neg_entity_count: int = 100,
         neg_relation_count: int = 100,
         seed: int = 13,
@@ -133,9 +135,12 @@ class JointIEReader(DatasetReader):
         context_window: int = 0,
         max_length: Optional[int] = None,
         bio_tags: bool = False,
+        negative_sampling: Optional[bool] = None,  # the name of `training_instances` in older archives
         **kwargs,
     ) -> None:
         super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs)
+        if negative_sampling is not None:
+            training_instances = negative_sampling
         if symmetric_reverse not in SYMMETRIC_REVERSE:
             raise ConfigurationError(f"symmetric_reverse must be one of {', '.join(SYMMETRIC_REVERSE)}, "
                                      f"got {symmetric_reverse!r}")
@@ -147,7 +152,7 @@ class JointIEReader(DatasetReader):
         self.symmetric_relations = frozenset(symmetric_relations)
         self.symmetric_reverse = symmetric_reverse
         self.max_span_size = max_span_size
-        self.negative_sampling = negative_sampling
+        self.training_instances = training_instances
         self.neg_entity_count = neg_entity_count
         self.neg_relation_count = neg_relation_count
         self.seed = seed
@@ -199,7 +204,7 @@ class JointIEReader(DatasetReader):
         rng = random.Random(f"{self.seed}/{self._worker_rank()}/{self._passes}")
         self._passes += 1
         for encoded in self.shard_iterable(self._encode_file(str(file_path))):
-            yield self._instance(encoded, rng if self.negative_sampling else None)
+            yield self._instance(encoded, rng if self.training_instances else None)
 
     def _worker_rank(self) -> int:
         # Each distributed or data-loader worker draws its own negatives.
@@ -224,7 +229,7 @@ class JointIEReader(DatasetReader):
             if not kept:  # the scores of nothing would look like a model's zeros
                 raise FormatError(f"{file_path}: the file yields no sentence to read")
             if self.bio_tags:
-                _warn_unrepresentable(file_path, [item.sentence for item in kept], self.negative_sampling)
+                _warn_unrepresentable(file_path, [item.sentence for item in kept], self.training_instances)
             self._encoded[file_path] = kept
         return self._encoded[file_path]
 

@@ -11,8 +11,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy
 
 from sinet_allen.experiments.grid import evaluation_name, metrics_file
-from sinet_allen.experiments.tasks import TASK_LABELS
 from sinet_allen.files import atomic_output
+from sinet_allen.metrics.joint_ie_f1 import TASK_LABELS
 
 logger = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ Relation = Tuple[Span, Span, str]  # (head, tail, relation type)
 Counts = Tuple[int, int, int]  # (true positives, predicted, gold)
 
 TASKS = ("ent", "rel", "rel_strict")
+TASK_LABELS = dict(zip(TASKS, ("Ent", "Rel", "Rel+")))  # as named in the paper's tables
 
 
 @dataclass(frozen=True)

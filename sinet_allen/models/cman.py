@@ -14,10 +14,10 @@ from allennlp.nn import InitializerApplicator
 from allennlp.nn.util import batched_index_select, get_text_field_mask
 
 from sinet_allen.dataset_readers.bio import bio_spans
-from sinet_allen.models.attention_maps import word_ranges_from_starts
+from sinet_allen.models.attention_recorder import word_ranges_from_starts
 from sinet_allen.models.decoding import DecodedEntity, DecodedRelation, best_relations, decoded_output
 from sinet_allen.models.joint_ie_model import JointIEModel, initialise_like_bert
-from sinet_allen.modules.cman import CrossModalAttention
+from sinet_allen.modules.cross_modal_attention import CrossModalAttention
 
 
 @Model.register("cman")
@@ -25,7 +25,7 @@ class Cman(JointIEModel):
     """
     Reads the `joint_ie` reader's BIO view (`bio_tags: true`). A word is its first wordpiece's
     encoder state. One stack of `num_layers` token-to-token and label-to-token units
-    (`sinet_allen/modules/cman.py`) runs twice over these word states, with shared weights (and
+    (`sinet_allen/modules/cross_modal_attention.py`) runs twice over these word states, with shared weights (and
     the shared output of its first unit, which sees no label):
 
     1. the entity pass gives every word the embedding of an "unknown" label; a linear layer and a

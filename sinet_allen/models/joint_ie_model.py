@@ -13,7 +13,7 @@ from allennlp.models import Model
 from allennlp.modules import TextFieldEmbedder
 
 from sinet_allen.metrics.joint_ie_f1 import JointIEF1
-from sinet_allen.models.attention_maps import AttentionRecorder
+from sinet_allen.models.attention_recorder import AttentionRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class JointIEModel(Model):
     return_attention : `bool`, optional (default = `False`)
         Outside training, adds `attention` to the output: per sentence the encoder's last-layer
         [CLS] attention and, in SINET, the CTAM agents' attention per word
-        (sinet_allen/models/attention_maps.py). Off, nothing is recorded; the `sinet` predictor's
+        (sinet_allen/models/attention_recorder.py). Off, nothing is recorded; the `sinet` predictor's
         `attention` argument turns it on.
     """
 

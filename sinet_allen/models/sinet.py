@@ -15,7 +15,7 @@ from allennlp.nn import InitializerApplicator
 from allennlp.nn.util import batched_index_select, get_text_field_mask
 
 from sinet_allen.schema import NO_ENTITY
-from sinet_allen.models.attention_maps import word_ranges
+from sinet_allen.models.attention_recorder import word_ranges
 from sinet_allen.models.decoding import (decode_entities, decode_relations, decoded_output, drop_overlaps, ordered_pairs,
                                          relation_candidates)
 from sinet_allen.models.joint_ie_model import JointIEModel, initialise_like_bert
@@ -103,7 +103,7 @@ class Sinet(JointIEModel):
         random draws on CPU); `False` keeps PyTorch's dropout and the random masks of earlier runs.
     return_attention : `bool`, optional (default = `False`)
         Outside training, adds `attention` to the output: per sentence the encoder's last-layer
-        [CLS] attention and the CTAM agents' attention per word (sinet_allen/models/attention_maps.py).
+        [CLS] attention and the CTAM agents' attention per word (sinet_allen/models/attention_recorder.py).
         Off, nothing is recorded; the `sinet` predictor's `attention` argument turns it on.
     initializer : `InitializerApplicator`, optional (default = `InitializerApplicator()`)
         Applied after the BERT-like initialisation.

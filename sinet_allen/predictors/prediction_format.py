@@ -19,7 +19,7 @@ document inputs; the gold keys when the input had gold. An input that could not 
 the error record `{"error": message, "line": N}` in its place.
 
 `attention` is there only when asked for (the predictor's `attention` argument): per sentence
-(null for an empty one), weights per word of that sentence, as sinet_allen/models/attention_maps.py
+(null for an empty one), weights per word of that sentence, as sinet_allen/models/attention_recorder.py
 defines them; a model without CTAM gives no `ner` and `re` maps, and `note` says why.
 """
 import json

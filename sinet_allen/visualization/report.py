@@ -9,9 +9,8 @@ from typing import Dict, List, Sequence
 from allennlp.common.util import JsonDict
 
 from sinet_allen.experiments.bootstrap import paired_records
-from sinet_allen.experiments.tasks import TASK_LABELS
 from sinet_allen.files import atomic_output
-from sinet_allen.metrics.joint_ie_f1 import TASKS
+from sinet_allen.metrics.joint_ie_f1 import TASK_LABELS, TASKS
 from sinet_allen.predictors.prediction_format import read_predictions
 from sinet_allen.visualization.error_analysis import ERROR_KINDS, NONE, entity_confusion, scores, sentence_errors
 

@@ -64,7 +64,7 @@ def test_an_inside_tag_that_continues_nothing_starts_an_entity():
 
 def test_training_instances_hold_tags_and_last_word_pairs_and_the_complete_gold(caplog):
     with caplog.at_level(logging.WARNING):
-        instances = list(reader(negative_sampling=True).read(str(SPERT / "train.json")))
+        instances = list(reader(training_instances=True).read(str(SPERT / "train.json")))
     assert "train.json: 5 of 27 gold entities overlap or nest in another" in caplog.text
     assert "left out of the training targets" in caplog.text
     first = instances[0]  # Method 3-6, Task 7-13 with Task 7-10 nested in it, Material 11-13
@@ -83,7 +83,7 @@ def test_training_instances_hold_tags_and_last_word_pairs_and_the_complete_gold(
 
 @pytest.mark.parametrize("treatment, pairs", [("positive", [[1, 5], [5, 1]]), ("negative", [[1, 5]])])
 def test_symmetric_reverse_in_multi_head_selection(treatment, pairs):
-    instance = list(reader(negative_sampling=True, symmetric_reverse=treatment).read(str(SPERT / "train.json")))[5]
+    instance = list(reader(training_instances=True, symmetric_reverse=treatment).read(str(SPERT / "train.json")))[5]
     compare = [pair for pair, field in zip(instance["relation_pairs"].tensor.tolist(),
                                            instance["relation_labels"].field_list) if "Compare" in field.labels]
     assert compare == pairs  # Method 1-2 Compare Method 4-6, head first

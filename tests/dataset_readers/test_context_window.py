@@ -31,7 +31,7 @@ def token_ids(instance):
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_a_window_of_zero_gives_the_sentence_level_instances_field_by_field(name, mode):
     expected = json.loads(SNAPSHOT.read_text())[f"{name}/{mode}"]
-    sampling = {"negative_sampling": True, "neg_entity_count": 5, "neg_relation_count": 5} if mode == "train" else {}
+    sampling = {"training_instances": True, "neg_entity_count": 5, "neg_relation_count": 5} if mode == "train" else {}
     instances = list(reader(context_window=0, seed=7, **sampling).read(str(FILES[name])))
     assert snapshot(instances) == expected
 
@@ -72,7 +72,7 @@ def test_spans_and_gold_stay_the_target_sentences(windowed):
 
 
 def test_training_spans_negatives_and_pairs_stay_the_target_sentences():
-    options = {"negative_sampling": True, "neg_entity_count": 5, "neg_relation_count": 5, "seed": 3}
+    options = {"training_instances": True, "neg_entity_count": 5, "neg_relation_count": 5, "seed": 3}
     alone = list(reader(**options).read(str(FILES["dygie"])))
     with_context = list(reader(context_window=12, **options).read(str(FILES["dygie"])))
     for sentence, instance in zip(alone, with_context):

@@ -79,7 +79,7 @@ def candidates(instances):
 
 @pytest.mark.parametrize("max_span_size, neg_entities, neg_relations", [(8, 5, 3), (3, 100, 100), (2, 0, 0)])
 def test_training_instances(max_span_size, neg_entities, neg_relations):
-    training = reader(negative_sampling=True, max_span_size=max_span_size,
+    training = reader(training_instances=True, max_span_size=max_span_size,
                       neg_entity_count=neg_entities, neg_relation_count=neg_relations)
     gold_sentences = sentences(SPERT / "train.json")
     instances = list(training.read(str(SPERT / "train.json")))
@@ -115,7 +115,7 @@ def test_training_instances(max_span_size, neg_entities, neg_relations):
 
 
 def test_training_instances_index_into_a_vocabulary_and_batch():
-    instances = list(reader(negative_sampling=True).read(str(SPERT / "train.json")))
+    instances = list(reader(training_instances=True).read(str(SPERT / "train.json")))
     vocabulary = Vocabulary.from_instances(instances)
     assert set(vocabulary.get_token_to_index_vocabulary("entity_labels")) == {
         NO_ENTITY, "Task", "Method", "Metric", "Material", "OtherScientificTerm", "Generic"}
@@ -148,7 +148,7 @@ def test_evaluation_instances_do_not_change_between_passes():
 
 def test_metadata_keeps_the_complete_gold():
     wide = 0
-    for mode in (dict(), dict(negative_sampling=True)):
+    for mode in (dict(), dict(training_instances=True)):
         instances = list(reader(max_span_size=3, **mode).read(str(SPERT / "train.json")))
         for sentence, instance in zip(sentences(SPERT / "train.json"), instances):
             metadata = instance["metadata"].metadata
@@ -172,11 +172,11 @@ def test_metadata_keeps_the_complete_gold():
 
 # --- reproducible sampling -------------------------------------------------------------------
 
-def test_negative_sampling_is_reproducible_and_fresh_per_pass():
+def test_negatives_are_reproducible_and_fresh_per_pass():
     path = str(SPERT / "train.json")
 
     def sampler(seed):
-        return reader(negative_sampling=True, seed=seed, neg_entity_count=5, neg_relation_count=2)
+        return reader(training_instances=True, seed=seed, neg_entity_count=5, neg_relation_count=2)
 
     first = sampler(seed=1)
     first_pass = candidates(first.read(path))
@@ -280,7 +280,7 @@ def test_the_limit_is_configurable(long_file):
 
 
 def test_empty_sentence():
-    for mode in (dict(), dict(negative_sampling=True)):
+    for mode in (dict(), dict(training_instances=True)):
         instances = list(reader(**mode).read(str(SPERT / "train.json")))
         (empty,) = [i for i in instances if not i["metadata"].metadata["tokens"]]
         assert [t.text for t in empty["tokens"].tokens] == ["[CLS]", "[SEP]"]
@@ -363,7 +363,7 @@ SAMPLES = {  # (data file, types file, symmetric types) of the two fixtures with
 def test_the_reverse_of_a_symmetric_relation_is_treated_as_configured(data, treatment):
     path, types, symmetric = SAMPLES[data]
     # Room for every unrelated pair, so that "may be sampled" becomes "is sampled".
-    training = reader(negative_sampling=True, neg_relation_count=10_000, types_file=types and str(types),
+    training = reader(training_instances=True, neg_relation_count=10_000, types_file=types and str(types),
                       symmetric_relations=symmetric, symmetric_reverse=treatment)
     reverses_seen = 0
     for sentence, instance in zip(sentences(path, types), training.read(str(path))):

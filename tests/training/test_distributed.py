@@ -98,7 +98,7 @@ def read_as_worker(path: Path, rank: int, monkeypatch, world_size: int = 2):
     monkeypatch.setattr(torch.distributed, "get_world_size", lambda group=None: world_size)
     reader = JointIEReader(str(TINY_BERT), types_file=str(FIXTURE_DATA / "spert" / "types.json"),
                            symmetric_relations=["Compare", "Conjunction"],
-                           negative_sampling=True, neg_entity_count=5, neg_relation_count=5)
+                           training_instances=True, neg_entity_count=5, neg_relation_count=5)
     return list(reader.read(str(path)))
 
 

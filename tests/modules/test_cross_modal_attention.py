@@ -2,7 +2,7 @@
 an empty sentence without NaN, and the shared first unit being the stack's own first unit."""
 import torch
 
-from sinet_allen.modules.cman import CrossModalAttention
+from sinet_allen.modules.cross_modal_attention import CrossModalAttention
 
 DIM = 8
 

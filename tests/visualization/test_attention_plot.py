@@ -9,7 +9,7 @@ import pytest
 
 from conftest import FIXTURE_DATA
 from sinet_allen.commands.attention import SinetAttention
-from sinet_allen.visualization.attention_figure import IN_RELATION, OTHER_ENTITY, word_styles
+from sinet_allen.visualization.attention_plot import IN_RELATION, OTHER_ENTITY, word_styles
 
 TEST = FIXTURE_DATA / "spert" / "test.json"
 

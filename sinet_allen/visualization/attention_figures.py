@@ -7,7 +7,7 @@ from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
 from sinet_allen.files import write_json_atomically
-from sinet_allen.visualization.attention_figure import draw
+from sinet_allen.visualization.attention_plot import draw
 
 
 def attention_figures(archive_path: Path, data_path: Path, output_dir: Path, indices: Optional[Sequence[int]] = None,
