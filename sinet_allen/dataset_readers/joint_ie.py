@@ -4,7 +4,7 @@ import logging
 import os
 import random
 from dataclasses import dataclass
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Collection, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 from allennlp.common.checks import ConfigurationError
@@ -35,6 +35,7 @@ class EncodedSentence:
     wordpieces: List[Token]  # with a context window: the window's, the sentence among them
     word_offsets: List[Span]  # per word: its wordpieces [start, end)
     target: Optional[Span] = None  # with a context window: the sentence's wordpieces [start, end)
+    alone: Optional["EncodedSentence"] = None  # with context dropout: the sentence without its context
 
 
 @DatasetReader.register("joint_ie")
@@ -116,6 +117,17 @@ class JointIEReader(DatasetReader):
     bio_tags : `bool`, optional (default = `False`)
         The BIO view described above (for the `cman` model) instead of span candidates; then
         `max_span_size` and the negative counts play no part.
+    boundary_neighbours : `int`, optional (default = `0`)
+        Training instances always hold, beside the gold and the sampled negatives, every other span
+        whose start and end together lie within this many words of a gold entity's
+        (|start - start'| + |end - end'|), as negatives. Boundary smoothing (the `sinet` model's
+        `boundary_smoothing`) moves part of a gold span's probability to these neighbours, so it
+        needs them among the candidates (Zhu & Li, ACL 2022). `0` changes nothing.
+    context_dropout : `float`, optional (default = `0.0`)
+        With a `context_window`, the share of training instances read without their context (the
+        sentence alone), drawn per instance and pass from the sampling generator, so the same for
+        the same `seed` (FLERT's context dropout, Schweter & Akbik 2020). The model then learns to
+        read a sentence both ways; evaluation and prediction read the window as configured.
     """
 
     def __init__(
@@ -135,6 +147,8 @@ class JointIEReader(DatasetReader):
         context_window: int = 0,
         max_length: Optional[int] = None,
         bio_tags: bool = False,
+        boundary_neighbours: int = 0,
+        context_dropout: float = 0.0,
         negative_sampling: Optional[bool] = None,  # the name of `training_instances` in older archives
         **kwargs,
     ) -> None:
@@ -163,6 +177,15 @@ class JointIEReader(DatasetReader):
         self.context_window = context_window
         self.max_length = max_length
         self.bio_tags = bio_tags
+        if boundary_neighbours < 0:
+            raise ConfigurationError(f"boundary_neighbours must be 0 or more words, got {boundary_neighbours}")
+        if not 0.0 <= context_dropout <= 1.0:
+            raise ConfigurationError(f"context_dropout must be a share between 0 and 1, got {context_dropout}")
+        if context_dropout and not context_window:
+            raise ConfigurationError("context_dropout drops the context of a context_window: set context_window "
+                                     "to a number of wordpieces, or context_dropout to 0")
+        self.boundary_neighbours = boundary_neighbours
+        self.context_dropout = context_dropout
         self.tokenizer = PretrainedTransformerTokenizer(transformer_model)
         self.token_indexers = {"tokens": PretrainedTransformerIndexer(transformer_model, max_length=max_length)}
         self.num_special_tokens = self.tokenizer.num_special_tokens_for_sequence()
@@ -204,7 +227,13 @@ class JointIEReader(DatasetReader):
         rng = random.Random(f"{self.seed}/{self._worker_rank()}/{self._passes}")
         self._passes += 1
         for encoded in self.shard_iterable(self._encode_file(str(file_path))):
-            yield self._instance(encoded, rng if self.training_instances else None)
+            if not self.training_instances:
+                yield self._instance(encoded, None)
+                continue
+            # Drawn only when asked for, so that without context dropout the negatives stay the same.
+            if self.context_dropout and rng.random() < self.context_dropout:
+                encoded = encoded.alone
+            yield self._instance(encoded, rng)
 
     def _worker_rank(self) -> int:
         # Each distributed or data-loader worker draws its own negatives.
@@ -235,8 +264,11 @@ class JointIEReader(DatasetReader):
 
     def _encode_or_skip(self, document: List[Sentence], k: int) -> Optional[EncodedSentence]:
         try:
-            return self.encode(document[k], before=[s.tokens for s in document[:k]],
-                               after=[s.tokens for s in document[k + 1:]])
+            encoded = self.encode(document[k], before=[s.tokens for s in document[:k]],
+                                  after=[s.tokens for s in document[k + 1:]])
+            if self.context_dropout and self.training_instances:
+                encoded.alone = self.encode(document[k])
+            return encoded
         except FormatError as error:
             if self.strict:
                 raise FormatError(f"{error}, or set the reader's strict: false to skip it") from None
@@ -323,7 +355,9 @@ class JointIEReader(DatasetReader):
         if rng is None:
             spans = self._all_spans(len(sentence.tokens))
         else:
-            spans = list(gold_spans) + self._negative_spans(len(sentence.tokens), gold_spans, rng)
+            neighbours = self._boundary_neighbours(len(sentence.tokens), gold_spans)
+            spans = list(gold_spans) + neighbours + self._negative_spans(
+                len(sentence.tokens), set(gold_spans).union(neighbours), rng)
         fields: Dict[str, Field] = {
             "entity_spans": _span_tensor(spans),
             "entity_wordpiece_spans": _span_tensor(
@@ -361,9 +395,21 @@ class JointIEReader(DatasetReader):
             for end in range(start + 1, min(num_words, start + self.max_span_size) + 1)
         ]
 
-    def _negative_spans(self, num_words: int, gold: Dict[Span, str], rng: random.Random) -> List[Span]:
-        candidates = [span for span in self._all_spans(num_words) if span not in gold]
+    def _negative_spans(self, num_words: int, taken: Collection[Span], rng: random.Random) -> List[Span]:
+        candidates = [span for span in self._all_spans(num_words) if span not in taken]
         return rng.sample(candidates, min(self.neg_entity_count, len(candidates)))
+
+    def _boundary_neighbours(self, num_words: int, gold: Dict[Span, str]) -> List[Span]:
+        """The non-gold spans within `boundary_neighbours` words of a gold span, in span order."""
+        distance = self.boundary_neighbours
+        if not distance:
+            return []
+        near = {(start + d_start, end + d_end)
+                for start, end in gold
+                for d_start in range(-distance, distance + 1)
+                for d_end in range(-(distance - abs(d_start)), distance - abs(d_start) + 1)}
+        return sorted(span for span in near if span not in gold and 0 <= span[0] < span[1] <= num_words
+                      and span[1] - span[0] <= self.max_span_size)
 
     def _relation_fields(self, sentence: Sentence, entity_spans: List[Span], rng: random.Random):
         """Positive pairs and sampled unrelated pairs, as indices into the entity candidates (the

@@ -18,6 +18,7 @@ from sinet_allen.schema import NO_ENTITY
 from sinet_allen.models.attention_recorder import word_ranges
 from sinet_allen.models.decoding import (decode_entities, decode_relations, decoded_output, drop_overlaps, ordered_pairs,
                                          relation_candidates)
+from sinet_allen.models.boundary_smoothing import smoothed_entity_targets
 from sinet_allen.models.joint_ie_model import JointIEModel, initialise_like_bert
 from sinet_allen.modules.fast_dropout import use_fast_dropout
 from sinet_allen.modules.range_span_extractors import RangeMaxSpanExtractor
@@ -77,6 +78,13 @@ class Sinet(JointIEModel):
         Number of span widths (in words) embedded; wider spans share the last embedding.
     dropout : `float`, optional (default = `0.1`)
         Dropout on both classifiers' inputs.
+    boundary_smoothing : `float`, optional (default = `0.0`)
+        Boundary smoothing of the entity loss (sinet_allen/models/boundary_smoothing.py, Zhu & Li,
+        ACL 2022): the share of a gold span's probability spread over the candidate spans within
+        `boundary_smoothing_distance` words of it. Needs the reader's `boundary_neighbours` (at
+        least the distance) to put those spans among the candidates. `0` is the paper's loss.
+    boundary_smoothing_distance : `int`, optional (default = `1`)
+        How far (|start - start'| + |end - end'|, in words) the smoothed probability reaches.
     relation_threshold : `float`, optional (default = `0.5`)
         A relation is predicted where its sigmoid exceeds this.
     overlapping_entities : `bool`, optional (default = `True`)
@@ -122,6 +130,8 @@ class Sinet(JointIEModel):
         width_embedding_dim: int = 100,
         num_width_embeddings: int = 100,
         dropout: float = 0.1,
+        boundary_smoothing: float = 0.0,
+        boundary_smoothing_distance: int = 1,
         relation_threshold: float = 0.5,
         overlapping_entities: bool = True,
         symmetric_relations: Sequence[str] = (),
@@ -160,6 +170,11 @@ class Sinet(JointIEModel):
         self.relation_classifier = torch.nn.Linear(
             2 * span_dim + self.context_extractor.get_output_dim() + agent_dim, self.num_relation_labels
         )
+        if not 0.0 <= boundary_smoothing < 1.0 or boundary_smoothing_distance < 1:
+            raise ConfigurationError("boundary_smoothing must be a share in [0, 1) and boundary_smoothing_distance "
+                                     f"1 or more words, got {boundary_smoothing} and {boundary_smoothing_distance}")
+        self.boundary_smoothing = boundary_smoothing
+        self.boundary_smoothing_distance = boundary_smoothing_distance
         self.relation_threshold = relation_threshold
         self.overlapping_entities = overlapping_entities
         self.max_relation_entities = max_relation_entities
@@ -205,7 +220,7 @@ class Sinet(JointIEModel):
         )
         output: Dict[str, Any] = {}
         if entity_labels is not None:
-            output["loss"] = self._entity_loss(entity_logits, entity_labels, span_mask)
+            output["loss"] = self._entity_loss(entity_logits, entity_labels, span_mask, entity_spans)
             if relation_pairs is not None:
                 output["loss"] = output["loss"] + self._relation_loss(
                     relation_inputs_for(None), relation_pairs, relation_labels
@@ -294,9 +309,14 @@ class Sinet(JointIEModel):
 
     # --- losses --------------------------------------------------------------------------------
 
-    def _entity_loss(self, logits, labels, span_mask) -> torch.Tensor:
+    def _entity_loss(self, logits, labels, span_mask, spans) -> torch.Tensor:
         labels = labels[:, : logits.size(1)]
-        losses = torch.nn.functional.cross_entropy(logits.transpose(1, 2), labels.clamp(min=0), reduction="none")
+        if self.boundary_smoothing:
+            targets = smoothed_entity_targets(spans, labels, span_mask, self.no_entity, logits.size(-1),
+                                              self.boundary_smoothing, self.boundary_smoothing_distance)
+            losses = -(targets * logits.log_softmax(-1)).sum(-1)
+        else:
+            losses = torch.nn.functional.cross_entropy(logits.transpose(1, 2), labels.clamp(min=0), reduction="none")
         return (losses * span_mask).sum() / span_mask.sum().clamp(min=1)
 
     def _relation_loss(self, inputs, pairs, labels) -> torch.Tensor:
