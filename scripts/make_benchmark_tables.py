@@ -265,6 +265,11 @@ def single_runs() -> List[Record]:
     return records
 
 
+def published(data_set: str) -> Source:
+    """The paper's Table 2 rows of a data set (transcribed into benchmarks/published/)."""
+    return lambda: [row for row in read_json(data("published/sinet_table2.json"))["rows"] if row["data"] == data_set]
+
+
 def with_curves(source: Source) -> Source:
     """The ablation's rows, each with the dev curve of its seed-1 run."""
     curves = dev_curves
@@ -395,6 +400,37 @@ def plan_runner_tables(folder: str, table_name: str) -> Source:
     return source
 
 
+def summary_means(path: Path) -> Dict[str, float]:
+    (row,) = read_csv(path)
+    return {key.removesuffix("_mean"): float(value) for key, value in row.items() if key.endswith("_mean")}
+
+
+def plan_gaps(folder: str, title: str) -> Source:
+    """Per variant of a plan other than its baseline: the difference of its runner summary's
+    means from the baseline's per task (micro and macro), and the ratio of their mean training
+    minutes; then, where the published figures (`published.json` beside the plan's folder) report
+    a task, the first variant's mean minus the published figure."""
+    def source():
+        path = data(folder)
+        plan, labels = read_json(path / "plan.json"), plan_labels(path)
+        means = {variant: summary_means(path / variant / "results_test.csv") for variant in labels}
+        minutes = {variant: statistics.mean(float(row["training_minutes"]) for row in
+                                            read_csv(path / variant / "results_test_runs.csv")) for variant in labels}
+        baseline = plan["baseline"]
+        records = [{"label": f"{labels[variant]} − {labels[baseline]}, {title}",
+                    **{key: f"{means[variant][key] - means[baseline][key]:+.2f}" for key in (*TASKS, *MACRO_TASKS)},
+                    "minutes": f"{minutes[variant] / minutes[baseline]:.2f}×"}
+                   for variant in labels if variant != baseline]
+        first = next(iter(labels))
+        paper = read_json(path.parent / "published.json")[path.name]
+        reported = dict(zip((*TASKS, *MACRO_TASKS), (*paper["micro"], *paper["macro"])))
+        records.append({"label": f"{labels[first]} (ours, MiniLM-L6) − {paper['system']}, {title}", "minutes": "",
+                        **{key: f"{means[first][key] - float(figure):+.2f}" if figure else ""
+                           for key, figure in reported.items()}})
+        return records
+    return source
+
+
 def micro_macro(record: Record, key: str) -> str:
     """A runner summary's mean ± std, or the figure alone for a single run."""
     return f"{record[key + '_mean']} ± {record[key + '_std']}" if int(record["runs"]) > 1 else record[key + "_mean"]
@@ -402,8 +438,12 @@ def micro_macro(record: Record, key: str) -> str:
 
 # --- the declarations -----------------------------------------------------------------------------
 
-README, BENCHMARKS_PAGE, CMAN_PAGE, FIDELITY_PAGE = "README.md", "docs/benchmarks.md", "docs/cman.md", "docs/fidelity.md"
+README, BENCHMARKS_PAGE, HISTORY_PAGE = "README.md", "docs/benchmarks.md", "docs/history.md"
+CMAN_PAGE, FIDELITY_PAGE, PREDICTION_PAGE = "docs/cman.md", "docs/fidelity.md", "docs/prediction.md"
 AUTHORS = f"{SCIERC}/authors_code.json"
+# The authors' code was run here, but its command was not recorded: its figures are transcribed.
+AUTHORS_RUN = "authors' code, one run (transcribed, command not recorded)"
+EXTRACT = "extract/extract_cpu.json"
 F1_HEADERS = ("Ent", "Rel", "Rel+")
 MICRO_MACRO_HEADERS = (*F1_HEADERS, "Ent macro", "Rel macro", "Rel+ macro")
 ABLATION_NAMES = {"base": "Base", "base_tap": "Base+TAP", "base_tap_ctam_ner": "Base+TAP+CTAM_NER",
@@ -479,13 +519,14 @@ def flat_header() -> Record:
 
 
 TABLES: List[Table] = [
-    Table("readme-accuracy", README, ("SciERC test, MiniLM-L6, CPU settings, F1 %", *PLAN_HEADERS), [
-        Group(json_file(AUTHORS), ("the authors' code (sentence level), one run", "final",
-                                   *per_task("{test[{task}]:.2f}"), "", "", "", "")),
+    Table("readme-accuracy", README, ("SciERC test, F1 %", *PLAN_HEADERS), [
+        Group(published("SciERC"), ("the paper, {encoder} on a GPU (Table 2, transcribed)", "final",
+                                    *per_task("{{task}:.2f}"), "", "", "", "")),
+        Group(json_file(AUTHORS), (f"the {AUTHORS_RUN}", "final", *per_task("{test[{task}]:.2f}"), "", "", "", "")),
         Group(plan_variants("context/seeds"), PLAN_CELLS)]),
     Table("scierc-summary", BENCHMARKS_PAGE, ("SciERC test, F1 %", *F1_HEADERS,
                                               "training time (15 epochs, dev evaluation included)"), [
-        Group(json_file(AUTHORS), ("authors' code, final model, one run (target)", *per_task("{test[{task}]:.2f}"),
+        Group(json_file(AUTHORS), (f"{AUTHORS_RUN}, final model, the target", *per_task("{test[{task}]:.2f}"),
                                    "{training_minutes} min")),
         *recipe_rows("eps1e-6", "sinet_allen"),
         *recipe_rows("eps1e-8", "sinet_allen, AdamW eps 1e-8 (until session 7)"),
@@ -496,23 +537,23 @@ TABLES: List[Table] = [
         Group(seeds(SEED_ORDER, best=("eps1e-6", "best"), final=("eps1e-6", "final"), other=("eps1e-8", "final")),
               ("{seed}", triple("best"), "{best[best_epoch]}", triple("final"), "{final[training_minutes]} min",
                "{other[rel_strict_f1]}"))]),
-    Table("seeds-eps1e-8", BENCHMARKS_PAGE, (*SEED_HEADERS, "best epoch (of 0-14)", "final model: Ent / Rel / Rel+",
+    Table("seeds-eps1e-8", HISTORY_PAGE, (*SEED_HEADERS, "best epoch (of 0-14)", "final model: Ent / Rel / Rel+",
                                              "training wall time"), [
         Group(seeds(SEED_ORDER, best=("eps1e-8", "best"), final=("eps1e-8", "final")),
               ("{seed}", triple("best"), "{best[best_epoch]}", triple("final"), "{final[training_minutes]} min"))]),
-    Table("plain-dropout", BENCHMARKS_PAGE, (*SEED_HEADERS, "final model: Ent / Rel / Rel+"), [
+    Table("plain-dropout", HISTORY_PAGE, (*SEED_HEADERS, "final model: Ent / Rel / Rel+"), [
         Group(seeds(best=("plain_dropout", "best"), final=("plain_dropout", "final")),
               ("{seed}", triple("best"), triple("final"))),
         Group(means(best=("plain_dropout", "best"), final=("plain_dropout", "final")),
               ("mean ± std, {runs} runs", triple("best"), triple("final")))]),
-    Table("bfloat16", BENCHMARKS_PAGE, ("seed", "Ent / Rel / Rel+", "best epoch", "training wall time",
+    Table("bfloat16", HISTORY_PAGE, ("seed", "Ent / Rel / Rel+", "best epoch", "training wall time",
                                         "float32, same seed, also before FastDropout"), [
         Group(seeds(bf16=("bf16", "best"), float32=("plain_dropout", "best")),
               ("{seed}", triple("bf16"), "{bf16[best_epoch]}", "{bf16[training_minutes]} min", triple("float32"))),
         Group(lambda: [{**recipe_summary("bf16", "best")()[0], **means("bf16", bf16=("bf16", "best"),
                                                                         float32=("plain_dropout", "best"))()[0]}],
               ("mean ± std", " / ".join(map(runner_cell, TASKS)), "", "", triple("float32")))]),
-    Table("shuffled-batches", BENCHMARKS_PAGE, (*SEED_HEADERS, "best epoch", "final model: Ent / Rel / Rel+",
+    Table("shuffled-batches", HISTORY_PAGE, (*SEED_HEADERS, "best epoch", "final model: Ent / Rel / Rel+",
                                                 "training wall time", "bucketed (eps 1e-6 runs), final model"), [
         Group(seeds(best=("shuffle_eps1e-6", "best"), final=("shuffle_eps1e-6", "final"), bucketed=("eps1e-6", "final")),
               ("{seed}", triple("best"), "{best[best_epoch]}", triple("final"), "{final[training_minutes]} min",
@@ -520,13 +561,13 @@ TABLES: List[Table] = [
         Group(means("best", best=("shuffle_eps1e-6", "best"), final=("shuffle_eps1e-6", "final"),
                     bucketed=("eps1e-6", "final")),
               ("mean ± std", triple("best"), "", triple("final"), "", triple("bucketed")))]),
-    Table("single-runs", BENCHMARKS_PAGE, ("recipe", "seed", "best epoch", "test, best dev model", "test, final model",
+    Table("single-runs", HISTORY_PAGE, ("recipe", "seed", "best epoch", "test, best dev model", "test, final model",
                                            "training", "dev Rel+ per epoch"), [
         Group(single_runs, ("{recipe}", "{seed}", "{best[best_epoch]}", triple("best"),
                             lambda record: fill(triple("final"), record) if record["final"] else "", "{time}",
                             "{curve}"))]),
     Table("flat-decoding", BENCHMARKS_PAGE, ("final models, {runs} runs", *F1_HEADERS), [
-        Group(json_file(AUTHORS), ("authors' code, one run (target)", *per_task("{test[{task}]:.2f}"))),
+        Group(json_file(AUTHORS), (f"{AUTHORS_RUN}, the target", *per_task("{test[{task}]:.2f}"))),
         Group(means("kept", kept=("eps1e-6", "final"), flat=("eps1e-6", "final", "flat")),
               ("test, overlaps kept (the paper's decoding, the default)", *per_task("{kept[{task}]}"))),
         Group(means("kept", kept=("eps1e-6", "final"), flat=("eps1e-6", "final", "flat")),
@@ -551,7 +592,7 @@ TABLES: List[Table] = [
     Table("ablation", BENCHMARKS_PAGE, ("config", *F1_HEADERS, "runs", "dev Rel+ per epoch, seed 1"), [
         Group(with_curves(csv_rows("ablation/eps1e-6/results_dev.csv")),
               (ablation_names, *per_task("{{task}_mean}"), "{runs}", "{curve}"))]),
-    Table("ablation-eps1e-8", BENCHMARKS_PAGE, ("config", *F1_HEADERS, "runs"), [
+    Table("ablation-eps1e-8", HISTORY_PAGE, ("config", *F1_HEADERS, "runs"), [
         Group(csv_rows("ablation/eps1e-8/results_dev.csv"), (ablation_names, *per_task("{{task}_mean}"), "{runs}"))]),
     Table("significance", BENCHMARKS_PAGE, ("paired bootstrap, dev", *F1_HEADERS, "file"), [
         Group(lambda: [{**report, "report": report} for report in json_files("ablation/*/significance_*.json")()],
@@ -563,13 +604,13 @@ TABLES: List[Table] = [
             "{encoder[sentences_per_second]:.1f}", "{prediction_to_encoder_time:.2f}",
             "{prediction[rss_growth_mb]:.0f} MB", percent_triple("f1"))),
         Group(json_file(AUTHORS, "prediction"), (
-            "authors' code", "1 / 32", "{batch_1_sentences_per_second} / {batch_32_sentences_per_second}", "", "",
+            AUTHORS_RUN, "1 / 32", "{batch_1_sentences_per_second} / {batch_32_sentences_per_second}", "", "",
             "{batch_32_peak_memory_gb} GB at batch 32", ""))]),
     Table("long-sentence", BENCHMARKS_PAGE, ("model", "words", "entities kept", "pairs scored", "time",
                                              "peak memory growth"), [
         Group(long_sentence_probes(EFFICIENCY), ("{mode}", "{words}", "{entities}", "{pairs_scored}", "{seconds:.2f} s",
                                                  "{rss_growth_mb:.0f} MB"))]),
-    Table("refactor-check", BENCHMARKS_PAGE, ("precision", "batch", "before, sentences/s", "after, sentences/s",
+    Table("refactor-check", HISTORY_PAGE, ("precision", "batch", "before, sentences/s", "after, sentences/s",
                                               "change", "test Ent / Rel / Rel+ (both)"), [
         Group(refactor_pairs, ("{before[precision]}", "{before[batch_size]}",
                                "{before[prediction][sentences_per_second]:.1f}",
@@ -579,7 +620,7 @@ TABLES: List[Table] = [
         Group(with_authors(lambda: json_file("training/training_cpu.json")() + json_file("training/training_cpu_bf16.json")()),
               ("`{config}`", "{sentences_per_second:.1f}", speed_ratio, "{memory[rss_growth_mb]:.0f} MB",
                "`benchmarks/{path}`")),
-        Group(json_file(AUTHORS), ("authors' code, same settings", "{training_sentences_per_second}", "1.00×", "",
+        Group(json_file(AUTHORS), (f"{AUTHORS_RUN}, same settings", "{training_sentences_per_second}", "1.00×", "",
                                    "`benchmarks/{path}`"))]),
     Table("server-load", BENCHMARKS_PAGE, ("concurrent clients", "requests", "requests/s", "p50 latency",
                                            "p95 latency", "errors"), [
@@ -634,6 +675,23 @@ TABLES: List[Table] = [
                                                            *F1_HEADERS), [
             Group(plan_bootstraps(f"cman/{data_set}"), ("{label}", "{run}", "{model}", *BOOTSTRAP))],
             missing=plan_command(f"cman/{data_set}")))),
+    Table("cman-differences", CMAN_PAGE, ("difference of the means, test", *MICRO_MACRO_HEADERS,
+                                          "training minutes, ratio"), [
+        Group(plan_gaps(f"cman/{data_set}", title), ("{label}", *(f"{{{key}}}" for key in (*TASKS, *MACRO_TASKS)),
+                                                    "{minutes}"))
+        for data_set, title in (("conll04", "CoNLL04"), ("ade", "ADE"))]),
+    Table("extract-memory", PREDICTION_PAGE, ("lines written", "peak resident memory of sinet-extract"), [
+        Group(lambda: [{"share": share, "mb": mb, "lines": read_json(data(EXTRACT))["lines"]} for share, mb in
+                       read_json(data(EXTRACT))["peak_rss_mb_up_to_fraction_of_lines"].items()],
+              ("{share} of {lines:,}", "{mb:.1f} MB")),
+        Group(json_file(EXTRACT), ("after the output is complete (the interpreter's teardown)",
+                                   "{peak_rss_mb_after_output_complete:.1f} MB"))]),
+    Table("extract-run", PREDICTION_PAGE, ("lines", "broken line", "exit status", "error records at lines",
+                                           "good lines in input order", "sentences/s after loading"), [
+        Group(json_file(EXTRACT), ("{lines:,}", "{broken_line:,}", "{exit_status}",
+                                   lambda report: ", ".join(map(str, report["error_record_lines"])),
+                                   lambda report: "yes" if report["good_lines_in_input_order"] else "no",
+                                   "{sentences_per_s:.0f}"))]),
     Table("fidelity-variants", FIDELITY_PAGE, ("SciERC test, MiniLM, CPU settings", *PLAN_HEADERS), [
         Group(plan_variants("fidelity"), PLAN_CELLS)], missing=plan_command("fidelity")),
     Table("fidelity-significance", FIDELITY_PAGE, ("variant − today's model, SciERC test", "seed", "model",
