@@ -460,8 +460,8 @@ def recipe_rows(recipe: str, label: str) -> List[Group]:
     """The summary table's rows of a recipe: its final and its best dev models over the seeds."""
     return [Group(recipe_summary(recipe, "final"), (f"{label}, final model, mean ± std of {{runs}} seeds",
                                                    *map(runner_cell, TASKS), "{minutes}")),
-            Group(recipe_summary(recipe, "best"), (f"{label}, best dev Rel+ model (the config's selection), {{runs}} seeds",
-                                                  *map(runner_cell, TASKS), ""))]
+            Group(recipe_summary(recipe, "best"), (f"{label}, best dev Rel+ model (the config's selection), {{runs}} "
+                                                  "seeds", *map(runner_cell, TASKS), ""))]
 
 
 def ablation_names(record: Record) -> str:
@@ -555,7 +555,8 @@ TABLES: List[Table] = [
               ("mean ± std", " / ".join(map(runner_cell, TASKS)), "", "", triple("float32")))]),
     Table("shuffled-batches", HISTORY_PAGE, (*SEED_HEADERS, "best epoch", "final model: Ent / Rel / Rel+",
                                                 "training wall time", "bucketed (eps 1e-6 runs), final model"), [
-        Group(seeds(best=("shuffle_eps1e-6", "best"), final=("shuffle_eps1e-6", "final"), bucketed=("eps1e-6", "final")),
+        Group(seeds(best=("shuffle_eps1e-6", "best"), final=("shuffle_eps1e-6", "final"),
+                    bucketed=("eps1e-6", "final")),
               ("{seed}", triple("best"), "{best[best_epoch]}", triple("final"), "{final[training_minutes]} min",
                triple("bucketed"))),
         Group(means("best", best=("shuffle_eps1e-6", "best"), final=("shuffle_eps1e-6", "final"),
@@ -576,7 +577,8 @@ TABLES: List[Table] = [
               ("test, flat − kept, same run: mean (higher in)", *per_task("{{task}}"))),
         Group(json_file(f"{SCIERC}/flat_dev.json"), ("dev, overlaps kept", *per_task(
             "{overlapping[{task}][0]:.2f} ± {overlapping[{task}][1]:.2f}"))),
-        Group(json_file(f"{SCIERC}/flat_dev.json"), ("dev, flat", *per_task("{flat[{task}][0]:.2f} ± {flat[{task}][1]:.2f}"))),
+        Group(json_file(f"{SCIERC}/flat_dev.json"), ("dev, flat", *per_task(
+            "{flat[{task}][0]:.2f} ± {flat[{task}][1]:.2f}"))),
         Group(json_file(f"{SCIERC}/flat_dev.json"), ("dev, flat − kept, same run: mean (higher in)", *per_task(
             "{flat_minus_overlapping[{task}][0]:+.2f} ({flat_minus_overlapping[{task}][1]} of {runs})")))],
         header_values=flat_header),
@@ -616,8 +618,10 @@ TABLES: List[Table] = [
                                "{before[prediction][sentences_per_second]:.1f}",
                                "{after[prediction][sentences_per_second]:.1f}",
                                lambda record: f"{100 * record['change']:+.1f} %", percent_triple("after", "f1")))]),
-    Table("training", BENCHMARKS_PAGE, ("config", "sentences/s", "vs the authors' code", "peak memory growth", "file"), [
-        Group(with_authors(lambda: json_file("training/training_cpu.json")() + json_file("training/training_cpu_bf16.json")()),
+    Table("training", BENCHMARKS_PAGE, ("config", "sentences/s", "vs the authors' code", "peak memory growth",
+                                        "file"), [
+        Group(with_authors(lambda: [record for name in ("training_cpu", "training_cpu_bf16")
+                                    for record in json_file(f"training/{name}.json")()]),
               ("`{config}`", "{sentences_per_second:.1f}", speed_ratio, "{memory[rss_growth_mb]:.0f} MB",
                "`benchmarks/{path}`")),
         Group(json_file(AUTHORS), (f"{AUTHORS_RUN}, same settings", "{training_sentences_per_second}", "1.00×", "",

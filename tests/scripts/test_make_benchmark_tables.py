@@ -38,8 +38,8 @@ def test_committed_page_equals_the_generated_tables(name):
 
 def test_the_per_seed_table_is_the_runs_file():
     """Each row of `seeds-eps1e-6` is the seed's best and final figures in runs.csv."""
-    runs = {(row["recipe"], row["seed"], row["model"]): row for row in read_csv(REPO / "benchmarks/scierc_minilm/runs.csv")
-            if row["decoding"] == "overlapping"}
+    runs = {(row["recipe"], row["seed"], row["model"]): row
+            for row in read_csv(REPO / "benchmarks/scierc_minilm/runs.csv") if row["decoding"] == "overlapping"}
     rows = body(tables.render_table(TABLES["seeds-eps1e-6"]))
     assert [row[0] for row in rows] == list(tables.SEED_ORDER)
     for seed, best, epoch, final, minutes, other in rows:
@@ -77,6 +77,15 @@ def test_every_record_a_page_names_exists():
         prose = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
         for path in re.findall(r"(?<!--output )(?<!default `)benchmarks/[\w./*-]*[\w*]", prose):
             assert any(REPO.glob(path)), f"{name} names {path}, which is not in the repository"
+
+
+def test_benchmarks_holds_topic_folders_that_its_readme_describes():
+    """No record lies loose in benchmarks/, and every topic folder is in the layout's description."""
+    layout = (REPO / "benchmarks/README.md").read_text(encoding="utf-8")
+    entries = list((REPO / "benchmarks").iterdir())
+    assert [entry.name for entry in entries if entry.is_file()] == ["README.md"]
+    for folder in (entry for entry in entries if entry.is_dir()):
+        assert f"`{folder.name}/" in layout, f"benchmarks/{folder.name} is not described in benchmarks/README.md"
 
 
 @pytest.fixture
