@@ -97,9 +97,9 @@ def render_table(table: Table) -> str:
 
 # --- cells --------------------------------------------------------------------------------------
 
-def triple(key: str, tasks: Sequence[str] = TASKS) -> str:
-    """The cell `Ent / Rel / Rel+` of the figures under `key` of a record."""
-    return " / ".join(f"{{{key}[{task}]}}" for task in tasks)
+def triple(key: str, spec: str = "") -> str:
+    """The cell `Ent / Rel / Rel+` of the figures under `key` of a record (each formatted by `spec`)."""
+    return " / ".join(f"{{{key}[{task}]{spec}}}" for task in TASKS)
 
 
 def per_task(template: str) -> List[str]:
@@ -440,10 +440,12 @@ def micro_macro(record: Record, key: str) -> str:
 
 README, BENCHMARKS_PAGE, HISTORY_PAGE = "README.md", "docs/benchmarks.md", "docs/history.md"
 CMAN_PAGE, FIDELITY_PAGE, PREDICTION_PAGE = "docs/cman.md", "docs/fidelity.md", "docs/prediction.md"
+EXPERIMENTS_PAGE = "docs/experiments.md"
 AUTHORS = f"{SCIERC}/authors_code.json"
 # The authors' code was run here, but its command was not recorded: its figures are transcribed.
 AUTHORS_RUN = "authors' code, one run (transcribed, command not recorded)"
 EXTRACT = "extract/extract_cpu.json"
+QUICK = "quick_model/quick_cpu.json"
 F1_HEADERS = ("Ent", "Rel", "Rel+")
 MICRO_MACRO_HEADERS = (*F1_HEADERS, "Ent macro", "Rel macro", "Rel+ macro")
 ABLATION_NAMES = {"base": "Base", "base_tap": "Base+TAP", "base_tap_ctam_ner": "Base+TAP+CTAM_NER",
@@ -696,6 +698,14 @@ TABLES: List[Table] = [
                                    lambda report: ", ".join(map(str, report["error_record_lines"])),
                                    lambda report: "yes" if report["good_lines_in_input_order"] else "no",
                                    "{sentences_per_s:.0f}"))]),
+    Table("quick-model", EXPERIMENTS_PAGE, ("model", "steps", "training minutes", "Ent / Rel / Rel+ F1 %",
+                                            "entities / relations in the example sentence"), [
+        Group(json_list(QUICK, "epochs"), (
+            "after epoch {epoch}, dev", "{steps}", "{training_minutes}", triple("dev", ":.2f"), "")),
+        Group(json_file(QUICK, "archive"), (
+            "the archive (epoch {best_epoch}'s weights), test", "", "", triple("test", ":.2f"), "{entities} / {relations}")),
+        Group(json_file(QUICK, "fixture"), (
+            "the fixture model, dev", "{steps}", "{training_minutes}", triple("dev", ":.2f"), "{entities} / {relations}"))]),
     Table("fidelity-variants", FIDELITY_PAGE, ("SciERC test, MiniLM, CPU settings", *PLAN_HEADERS), [
         Group(plan_variants("fidelity"), PLAN_CELLS)], missing=plan_command("fidelity")),
     Table("fidelity-significance", FIDELITY_PAGE, ("variant − today's model, SciERC test", "seed", "model",
