@@ -703,9 +703,11 @@ TABLES: List[Table] = [
         Group(json_list(QUICK, "epochs"), (
             "after epoch {epoch}, dev", "{steps}", "{training_minutes}", triple("dev", ":.2f"), "")),
         Group(json_file(QUICK, "archive"), (
-            "the archive (epoch {best_epoch}'s weights), test", "", "", triple("test", ":.2f"), "{entities} / {relations}")),
+            "the archive (epoch {best_epoch}'s weights), test", "", "", triple("test", ":.2f"),
+            "{entities} / {relations}")),
         Group(json_file(QUICK, "fixture"), (
-            "the fixture model, dev", "{steps}", "{training_minutes}", triple("dev", ":.2f"), "{entities} / {relations}"))]),
+            "the fixture model, dev", "{steps}", "{training_minutes}", triple("dev", ":.2f"),
+            "{entities} / {relations}"))]),
     Table("fidelity-variants", FIDELITY_PAGE, ("SciERC test, MiniLM, CPU settings", *PLAN_HEADERS), [
         Group(plan_variants("fidelity"), PLAN_CELLS)], missing=plan_command("fidelity")),
     Table("fidelity-significance", FIDELITY_PAGE, ("variant − today's model, SciERC test", "seed", "model",
