@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""Regenerates the tables of the measured pages (README.md, docs/benchmarks.md, cman.md,
-fidelity.md, prediction.md) from the measured records under benchmarks/.
+"""Regenerates the tables of the measured pages (README.md and, under docs/, benchmarks.md,
+history.md, cman.md, fidelity.md, prediction.md and experiments.md) from the records under benchmarks/.
 
     python scripts/make_benchmark_tables.py           # rewrite the tables in the pages
     python scripts/make_benchmark_tables.py --check   # exit 1 if a table differs from its data
