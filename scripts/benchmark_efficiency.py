@@ -3,7 +3,7 @@
 
     python scripts/benchmark_efficiency.py ARCHIVE DATA_FILE [--batch-sizes 1 32] [--limit N]
         [--precisions float32 bfloat16] [--cuda-device -1] [--long-sentence-words 300]
-        [--document-sentences 0] [-o OVERRIDES] [--output benchmarks/efficiency.json]
+        [--document-sentences 0] [-o OVERRIDES] [--output benchmarks/inference/efficiency.json]
 
 DATA_FILE is read with the archive's validation reader, so every sentence has all its spans of at
 most `max_span_size` words as candidates, as in evaluation. For each batch size the sentences are
@@ -371,7 +371,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="sentences of the document probe; 0 (the default) skips it")
     parser.add_argument("-o", "--overrides", type=json.loads, default={},
                         help="JSON config overrides for the archive, dotted keys as in allennlp's -o")
-    parser.add_argument("--output", type=Path, default=Path("benchmarks/efficiency.json"))
+    parser.add_argument("--output", type=Path, default=Path("benchmarks/inference/efficiency.json"))
     args = parser.parse_args(argv)
     if min(args.batch_sizes) < 1 or (args.limit is not None and args.limit < 1) or args.long_sentence_words < 0:
         parser.error("batch sizes and --limit must be positive, --long-sentence-words at least 0")

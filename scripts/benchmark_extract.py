@@ -2,7 +2,7 @@
 """Memory and speed of `allennlp sinet-extract` on a long input: is memory flat in the input's length?
 
     python scripts/benchmark_extract.py ARCHIVE [--lines 10000] [--batch-size 32] [--cuda-device -1]
-        [--inputs tests/fixtures/predict/scientific_text.jsonl] [--output benchmarks/extract_cpu.json]
+        [--inputs tests/fixtures/predict/scientific_text.jsonl] [--output benchmarks/extract/extract_cpu.json]
 
 Builds an input of --lines JSON lines by cycling the lines of --inputs (the predictor's four input
 kinds), with one line of broken JSON in the middle, and runs `allennlp sinet-extract` on it in a
@@ -147,7 +147,7 @@ def main() -> None:
     parser.add_argument("--cuda-device", type=int, default=-1)
     parser.add_argument("--inputs", type=Path, default=REPO / "tests/fixtures/predict/scientific_text.jsonl")
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between memory samples")
-    parser.add_argument("--output", type=Path, default=REPO / "benchmarks/extract_cpu.json")
+    parser.add_argument("--output", type=Path, default=REPO / "benchmarks/extract/extract_cpu.json")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as work:

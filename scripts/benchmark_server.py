@@ -4,7 +4,7 @@ the server's memory over 10,000 requests (it must not grow).
 
     python scripts/benchmark_server.py ARCHIVE --data-file <data>/scierc/test.json
         [--clients 1 8 32] [--requests-per-level 400] [--total-requests 10000]
-        [--output benchmarks/server_cpu.json]
+        [--output benchmarks/server/server_cpu.json]
 
 Starts `allennlp sinet-serve ARCHIVE` on a free local port in a subprocess and waits for
 `GET /health`. Each client is a thread with its own keep-alive HTTP connection that posts
@@ -128,7 +128,7 @@ def main(argv: List[str] = None) -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--requests-per-level", type=int, default=400)
     parser.add_argument("--total-requests", type=int, default=10_000)
-    parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "server_cpu.json")
+    parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "server" / "server_cpu.json")
     args = parser.parse_args(argv)
     bodies = [json.dumps({"tokens": s.tokens}).encode() for s in read_sentences(args.data_file) if s.tokens]
     port = free_port()

@@ -2,7 +2,7 @@
 """Training throughput of a config: sentences per second and peak memory, validation excluded.
 
     python scripts/benchmark_training.py CONFIG [--epochs 1] [--limit N] [-o OVERRIDES]
-        [--output benchmarks/training.json]
+        [--output benchmarks/training/training.json]
 
 Everything is built from CONFIG as `allennlp train` builds it (reader, vocabulary, model, data
 loader, trainer with its optimizer, gradient clipping and learning-rate schedule), and the trainer
@@ -55,7 +55,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--limit", type=int, help="at most N batches per epoch")
     parser.add_argument("-o", "--overrides", default="{}", help="JSON overrides, as for allennlp train")
-    parser.add_argument("--output", type=Path, default=Path("benchmarks/training.json"))
+    parser.add_argument("--output", type=Path, default=Path("benchmarks/training/training.json"))
     args = parser.parse_args(argv)
     if args.epochs < 1 or (args.limit is not None and args.limit < 1):
         parser.error("--epochs and --limit must be positive")

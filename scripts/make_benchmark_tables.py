@@ -1,15 +1,15 @@
 #!/usr/bin/env python
-"""Regenerates the tables of the measured pages (docs/benchmarks.md, cman.md, fidelity.md and the
-README's accuracy table) from the measured outputs under benchmarks/.
+"""Regenerates the tables of the measured pages (README.md and, under docs/, benchmarks.md,
+history.md, cman.md, fidelity.md, prediction.md and experiments.md) from the records under benchmarks/.
 
     python scripts/make_benchmark_tables.py           # rewrite the tables in the pages
     python scripts/make_benchmark_tables.py --check   # exit 1 if a table differs from its data
 
 Each table sits between `<!-- table: NAME -->` and `<!-- end table -->`; everything outside those
-markers is prose and stays as written. The data are the runner's CSV tables (`allennlp
-sinet-experiment`), the JSON files of the benchmark scripts and of `allennlp sinet-significance`,
-and, under benchmarks/runs/, the per-run figures of the lab notebook with their dates, machine and
-commands. No figure is typed into the page: change the data, then rerun this script.
+markers is prose and stays as written. Every table is a declaration in TABLES (its page, its column
+headers, and groups of rows: where the records come from and one cell format per column); a few
+generic functions read the records and render them. No figure is typed into a page: change the
+data, then rerun this script. The layout of benchmarks/ is described in benchmarks/README.md.
 """
 import argparse
 import csv
@@ -17,15 +17,21 @@ import json
 import re
 import statistics
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "benchmarks"
-RUNS = BENCHMARKS / "runs"
 BLOCK = re.compile(r"(<!-- table: (?P<name>[\w-]+) -->\n).*?(<!-- end table -->)", re.S)
 TASKS = ("ent_f1", "rel_f1", "rel_strict_f1")
+MACRO_TASKS = tuple(task.replace("_f1", "_macro_f1") for task in TASKS)
 SEED_ORDER = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "13")
+
+Record = Dict[str, Any]
+# A cell: a format string filled from a record (`"{seed}"`, `"{run[f1][ent]:.2f}"`), or a function of it.
+Cell = Union[str, Callable[[Record], str]]
+Source = Callable[[], List[Record]]
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -39,291 +45,241 @@ def read_json(path: Path):
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def runner_row(file_name: str) -> Dict[str, str]:
-    """The single config row of a runner table (benchmarks/<name>.csv)."""
-    (row,) = read_csv(BENCHMARKS / file_name)
-    return row
+def data(relative: str) -> Path:
+    return BENCHMARKS / relative
 
 
-def runs(recipe: str, model: str, decoding: str = "overlapping") -> Dict[str, Dict[str, str]]:
-    """Per seed, the SciERC test figures of one recipe's best or final models."""
-    return {row["seed"]: row for row in read_csv(RUNS / "scierc_minilm_runs.csv")
-            if (row["recipe"], row["model"], row["decoding"]) == (recipe, model, decoding)}
+# --- declarations and the renderer ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Group:
+    """Rows of a table: one per record of `source`, with one cell per column of the table."""
+    source: Source
+    cells: Sequence[Cell]
 
 
-# --- formatting ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Table:
+    """A generated table: the page and marker it fills, its column headers (format strings filled
+    from `header_values`, when given) and its groups of rows. When the first group has no records
+    the table is the line `Not measured yet: <missing>`, the command that measures it."""
+    name: str
+    page: str
+    headers: Sequence[str]
+    groups: Sequence[Group]
+    missing: Optional[str] = None
+    header_values: Optional[Callable[[], Record]] = None
 
-def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+
+def fill(cell: Cell, record: Record) -> str:
+    return cell.format_map(record) if isinstance(cell, str) else cell(record)
+
+
+def markdown(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
-def triple(row: Dict[str, str]) -> str:
-    return " / ".join(row[task] for task in TASKS)
+def render_table(table: Table) -> str:
+    records = [group.source() for group in table.groups]
+    if table.missing and not records[0]:
+        return f"Not measured yet: `{table.missing}`.\n"
+    values = table.header_values() if table.header_values else {}
+    headers = [header.format_map(values) for header in table.headers]
+    rows = []
+    for group, group_records in zip(table.groups, records):
+        if len(group.cells) != len(headers):
+            raise ValueError(f"table {table.name}: {len(group.cells)} cells for {len(headers)} columns")
+        rows += [[fill(cell, record) for cell in group.cells] for record in group_records]
+    return markdown(headers, rows)
+
+
+# --- cells --------------------------------------------------------------------------------------
+
+def triple(key: str, spec: str = "") -> str:
+    """The cell `Ent / Rel / Rel+` of the figures under `key` of a record (each formatted by `spec`)."""
+    return " / ".join(f"{{{key}[{task}]{spec}}}" for task in TASKS)
+
+
+def per_task(template: str) -> List[str]:
+    """One cell per task: `template` with `{task}` replaced by each task's key."""
+    return [template.replace("{task}", task) for task in TASKS]
 
 
 def mean_std(values: Sequence[float]) -> str:
     return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
 
-def mean_std_triple(rows: Iterable[Dict[str, str]]) -> str:
-    rows = list(rows)
-    return " / ".join(mean_std([float(row[task]) for row in rows]) for task in TASKS)
+def percent_triple(*keys: str) -> Callable[[Record], str]:
+    """F1 fractions (`{"ent_f1": 0.63, ...}` under `keys` in turn) as percentages `63.00 / ...`."""
+    def cell(record: Record) -> str:
+        for key in keys:
+            record = record[key]
+        return " / ".join(f"{100 * record[task]:.2f}" for task in TASKS)
+    return cell
 
 
-def runner_cells(row: Dict[str, str]) -> List[str]:
-    return [f"{row[task + '_mean']} ± {row[task + '_std']}" for task in TASKS]
-
-
-def minutes_range(rows: Iterable[Dict[str, str]]) -> str:
-    times = [float(row["training_minutes"]) for row in rows if row["training_minutes"]]
-    return f"{min(times):.1f} - {max(times):.1f} min"
-
-
-def ordered(by_seed: Dict[str, Dict[str, str]]) -> List[Dict[str, str]]:
-    return [by_seed[seed] for seed in SEED_ORDER if seed in by_seed]
-
-
-# --- the tables ---------------------------------------------------------------------------------
-
-def authors_code() -> Dict:
-    return read_json(RUNS / "authors_code_scierc_minilm.json")
-
-
-def scierc_summary() -> str:
-    authors = authors_code()
-    rows = [["authors' code, final model, one run (target)", *(f"{authors['test'][t]:.2f}" for t in TASKS),
-             f"{authors['training_minutes']} min"]]
-    for recipe, label in (("eps1e-6", "sinet_allen"), ("eps1e-8", "sinet_allen, AdamW eps 1e-8 (until session 7)")):
-        tables = read_json(RUNS / "scierc_minilm_recipes.json")["recipes"][recipe]["runner_tables"]
-        final = runner_row(tables["final"])
-        rows.append([f"{label}, final model, mean ± std of {final['runs']} seeds", *runner_cells(final),
-                     minutes_range(runs(recipe, "final").values())])
-        best = runner_row(tables["best"])
-        rows.append([f"{label}, best dev Rel+ model (the config's selection), {best['runs']} seeds",
-                     *runner_cells(best), ""])
-    final = ordered(runs("eps1e-6", "final"))
-    gaps = []
-    for task in TASKS:
-        values = [float(row[task]) for row in final]
-        error = statistics.stdev(values) / len(values) ** 0.5
-        gaps.append(f"{statistics.mean(values) - authors['test'][task]:+.2f} (± {error:.2f})")
-    rows.append(["sinet_allen final models − authors' code (standard error of our mean)", *gaps, ""])
-    return table(["SciERC test, F1 %", "Ent", "Rel", "Rel+", "training time (15 epochs, dev evaluation included)"],
-                 rows)
-
-
-def seeds_eps1e_6() -> str:
-    best, final = runs("eps1e-6", "best"), runs("eps1e-6", "final")
-    other_final = runs("eps1e-8", "final")
-    return table(["seed", "best dev Rel+ model: Ent / Rel / Rel+", "best epoch (of 0-14)",
-                  "final model: Ent / Rel / Rel+", "training wall time", "final Rel+ with eps 1e-8, same seed"],
-                 ([seed, triple(best[seed]), best[seed]["best_epoch"], triple(final[seed]),
-                   f"{final[seed]['training_minutes']} min", other_final[seed]["rel_strict_f1"]]
-                  for seed in SEED_ORDER))
-
-
-def seeds_eps1e_8() -> str:
-    best, final = runs("eps1e-8", "best"), runs("eps1e-8", "final")
-    return table(["seed", "best dev Rel+ model: Ent / Rel / Rel+", "best epoch (of 0-14)",
-                  "final model: Ent / Rel / Rel+", "training wall time"],
-                 ([seed, triple(best[seed]), best[seed]["best_epoch"], triple(final[seed]),
-                   f"{final[seed]['training_minutes']} min"] for seed in SEED_ORDER))
-
-
-def plain_dropout() -> str:
-    best, final = runs("plain_dropout", "best"), runs("plain_dropout", "final")
-    seeds = list(best)  # in the order of the runs
-    rows = [[seed, triple(best[seed]), triple(final[seed])] for seed in seeds]
-    rows.append([f"mean ± std, {len(seeds)} runs", mean_std_triple(best.values()), mean_std_triple(final.values())])
-    return table(["seed", "best dev Rel+ model: Ent / Rel / Rel+", "final model: Ent / Rel / Rel+"], rows)
-
-
-def bfloat16() -> str:
-    bf16, float32 = runs("bf16", "best"), runs("plain_dropout", "best")
-    rows = [[seed, triple(row), row["best_epoch"], f"{row['training_minutes']} min", triple(float32[seed])]
-            for seed, row in bf16.items()]
-    summary = runner_row("sinet_scierc_minilm_bf16_seeds.csv")
-    rows.append(["mean ± std", " / ".join(runner_cells(summary)), "", "",
-                 mean_std_triple(float32[seed] for seed in bf16)])
-    return table(["seed", "Ent / Rel / Rel+", "best epoch", "training wall time",
-                  "float32, same seed, also before FastDropout"], rows)
-
-
-def shuffled_batches() -> str:
-    best, final = runs("shuffle_eps1e-6", "best"), runs("shuffle_eps1e-6", "final")
-    bucketed = runs("eps1e-6", "final")
-    rows = [[seed, triple(best[seed]), best[seed]["best_epoch"], triple(final[seed]),
-             f"{final[seed]['training_minutes']} min", triple(bucketed[seed])] for seed in best]
-    rows.append(["mean ± std", mean_std_triple(best.values()), "", mean_std_triple(final.values()), "",
-                 mean_std_triple(bucketed[seed] for seed in best)])
-    return table(["seed", "best dev Rel+ model: Ent / Rel / Rel+", "best epoch", "final model: Ent / Rel / Rel+",
-                  "training wall time", "bucketed (eps 1e-6 runs), final model"], rows)
-
-
-def dev_curves() -> Dict[tuple, str]:
-    """Dev Rel+ per epoch (as printed, comma-separated) of the runs whose curve was recorded."""
-    return {(row["recipe"], row["seed"]): row["dev_rel_strict_f1_per_epoch"].replace(" ", ", ")
-            for row in read_csv(RUNS / "scierc_minilm_dev_curves.csv")}
-
-
-def single_runs() -> str:
-    rows = []
-    for (recipe, seed), curve in dev_curves().items():
-        if recipe.startswith("ablation_cpu/"):
-            continue
-        best, final = runs(recipe, "best")[seed], runs(recipe, "final").get(seed)
-        time = best["training_minutes"] or (final or {}).get("training_minutes")
-        rows.append([recipe, seed, best["best_epoch"], triple(best), triple(final) if final else "",
-                     f"{time} min" if time else "", curve])
-    return table(["recipe", "seed", "best epoch", "test, best dev model", "test, final model", "training",
-                  "dev Rel+ per epoch"], rows)
-
-
-def flat_decoding() -> str:
-    authors = authors_code()
-    kept, flat = ordered(runs("eps1e-6", "final")), ordered(runs("eps1e-6", "final", "flat"))
-    rows = [["authors' code, one run (target)", *(f"{authors['test'][t]:.2f}" for t in TASKS)],
-            ["test, overlaps kept (the paper's decoding, the default)",
-             *(mean_std([float(r[t]) for r in kept]) for t in TASKS)],
-            ["test, flat", *(mean_std([float(r[t]) for r in flat]) for t in TASKS)]]
-    differences = []
-    for task in TASKS:
-        gaps = [float(f[task]) - float(k[task]) for f, k in zip(flat, kept)]
-        differences.append(f"{statistics.mean(gaps):+.2f} ({sum(gap > 0 for gap in gaps)} of {len(gaps)})")
-    rows.append(["test, flat − kept, same run: mean (higher in)", *differences])
-    dev = read_json(RUNS / "scierc_minilm_flat_dev.json")
-    for key, label in (("overlapping", "dev, overlaps kept"), ("flat", "dev, flat")):
-        rows.append([label, *(f"{dev[key][t][0]:.2f} ± {dev[key][t][1]:.2f}" for t in TASKS)])
-    rows.append(["dev, flat − kept, same run: mean (higher in)",
-                 *(f"{dev['flat_minus_overlapping'][t][0]:+.2f} ({dev['flat_minus_overlapping'][t][1]} of "
-                   f"{dev['runs']})" for t in TASKS)])
-    return table([f"final models, {len(kept)} runs", "Ent", "Rel", "Rel+"], rows)
-
-
-def flat_per_seed() -> str:
-    flat = runs("eps1e-6", "final", "flat")
-    return table(["seed", "test, flat: Ent / Rel / Rel+"], ([seed, triple(flat[seed])] for seed in SEED_ORDER))
-
-
-def make_train() -> str:
-    def prf(row, task):
-        return " / ".join(row[f"{task}_{part}"] for part in ("precision", "recall", "f1"))
-
-    rows = [[f"{row['date']} ({row['session']})" + (f", {row['note']}" if row["note"] else ""), row["adamw_eps"],
-             prf(row, "ent"), prf(row, "rel"), prf(row, "rel_strict"),
-             f"{int(row['wall_seconds']) // 60} min {int(row['wall_seconds']) % 60} s"]
-            for row in read_csv(RUNS / "make_train.csv")]
-    return table(["date (session)", "AdamW eps", "Ent (P / R / F1)", "Rel (P / R / F1)", "Rel+ (P / R / F1)",
-                  "wall time"], rows)
-
-
-ABLATION_NAMES = {"base": "Base", "base_tap": "Base+TAP", "base_tap_ctam_ner": "Base+TAP+CTAM_NER",
-                  "base_tap_ctam_re": "Base+TAP+CTAM_RE", "sinet_scierc": "SINET"}
-
-
-def ablation(file_name: str, with_curves: bool) -> str:
-    curves = dev_curves()
-    header = ["config", "Ent", "Rel", "Rel+", "runs"] + (["dev Rel+ per epoch, seed 1"] if with_curves else [])
-    rows = []
-    for row in read_csv(BENCHMARKS / file_name):
-        cells = [ABLATION_NAMES[row["config"]], *(row[f"{task}_mean"] for task in TASKS), row["runs"]]
-        rows.append(cells + ([curves[(f"ablation_cpu/{row['config']}", "1")]] if with_curves else []))
-    return table(header, rows)
-
-
-def bootstrap_cells(report: Dict) -> List[str]:
+def bootstrap_cells(report: Record) -> List[str]:
     """B − A in F1 points and the p value, per task, of a `sinet-significance --output` report."""
     return [f"{100 * report[task]['delta']:+.2f} (p = {report[task]['p_value']:.3f})"
             for task in (name.removesuffix("_f1") for name in TASKS)]
 
 
-def significance() -> str:
-    rows = []
-    for path in sorted(BENCHMARKS.glob("significance_*.json")):
-        report = read_json(path)
-        system_a = report["system_a"].split("/")[-3]
-        rows.append([f"SINET vs {system_a}", *bootstrap_cells(report), f"`benchmarks/{path.name}`"])
-    return table(["paired bootstrap, dev", "Ent", "Rel", "Rel+", "file"], rows)
+def bootstrap(index: int) -> Callable[[Record], str]:
+    return lambda record: bootstrap_cells(record["report"])[index]
 
 
-def inference() -> str:
-    report = read_json(BENCHMARKS / "efficiency_cpu.json")
-    rows = [[run["precision"], str(run["batch_size"]), f"{run['prediction']['sentences_per_second']:.1f}",
-             f"{run['encoder']['sentences_per_second']:.1f}", f"{run['prediction_to_encoder_time']:.2f}",
-             f"{run['prediction']['rss_growth_mb']:.0f} MB",
-             " / ".join(f"{100 * run['f1'][task]:.2f}" for task in TASKS)] for run in report["runs"]]
-    authors = authors_code()["prediction"]
-    rows.append(["authors' code", "1 / 32", f"{authors['batch_1_sentences_per_second']} / "
-                 f"{authors['batch_32_sentences_per_second']}", "", "", f"{authors['batch_32_peak_memory_gb']} GB "
-                 "at batch 32", ""])
-    return table(["precision", "batch", "sentences/s", "encoder alone, sentences/s", "whole / encoder time",
-                  "peak memory growth", "test Ent / Rel / Rel+"], rows)
+BOOTSTRAP = [bootstrap(index) for index in range(len(TASKS))]
 
 
-def refactor_check() -> str:
-    """Prediction speed of one archive before and after issue 21's refactor, measured back to back."""
-    reports = {side: read_json(BENCHMARKS / "refactor" / f"efficiency_cpu_{side}.json") for side in ("before", "after")}
-    rows = []
-    for before, after in zip(reports["before"]["runs"], reports["after"]["runs"]):
-        speeds = [run["prediction"]["sentences_per_second"] for run in (before, after)]
-        rows.append([before["precision"], str(before["batch_size"]), f"{speeds[0]:.1f}", f"{speeds[1]:.1f}",
-                     f"{100 * (speeds[1] / speeds[0] - 1):+.1f} %",
-                     " / ".join(f"{100 * after['f1'][task]:.2f}" for task in TASKS)])
-    return table(["precision", "batch", "before, sentences/s", "after, sentences/s", "change",
-                  "test Ent / Rel / Rel+ (both)"], rows)
+def runner_cell(task: str) -> str:
+    """A runner summary's `mean ± std` of one task."""
+    return f"{{{task}_mean}} ± {{{task}_std}}"
 
 
-def long_sentence() -> str:
-    probe = read_json(BENCHMARKS / "efficiency_cpu.json")["long_sentence"]
-    rows = [[mode, str(probe["words"]), str(probe[mode]["entities"]), str(probe[mode]["pairs_scored"]),
-             f"{probe[mode]['seconds']:.2f} s", f"{probe[mode]['rss_growth_mb']:.0f} MB"]
-            for mode in ("as_is", "all_spans_kept")]
-    return table(["model", "words", "entities kept", "pairs scored", "time", "peak memory growth"], rows)
+# --- sources: flat files -------------------------------------------------------------------------
+
+def json_file(relative: str, key: Optional[str] = None) -> Source:
+    """One record: a JSON file (or the object under `key` in it), with `path`, its path under benchmarks/."""
+    def source():
+        report = read_json(data(relative))
+        return [{**(report[key] if key else report), "path": relative}]
+    return source
 
 
-def training_throughput() -> str:
-    authors = authors_code()["training_sentences_per_second"]
-    rows = []
-    for name in ("training_cpu.json", "training_cpu_bf16.json"):
-        report = read_json(BENCHMARKS / name)
-        speed = report["sentences_per_second"]
-        rows.append([f"`{report['config']}`", f"{speed:.1f}", f"{speed / authors:.2f}×",
-                     f"{report['memory']['rss_growth_mb']:.0f} MB", f"`benchmarks/{name}`"])
-    rows.append(["authors' code, same settings", f"{authors}", "1.00×", "",
-                 "`benchmarks/runs/authors_code_scierc_minilm.json`"])
-    return table(["config", "sentences/s", "vs the authors' code", "peak memory growth", "file"], rows)
+def json_list(relative: str, key: str) -> Source:
+    """The records of the list under `key` of a JSON file."""
+    return lambda: list(read_json(data(relative))[key])
 
 
-def server_load() -> str:
-    report = read_json(BENCHMARKS / "server_cpu.json")
-    rows = [[str(level["clients"]), str(level["requests"]), f"{level['requests_per_second']:.1f}",
-             f"{level['p50_ms']:.0f} ms", f"{level['p95_ms']:.0f} ms", str(level["errors"])]
-            for level in report["levels"]]
-    return table(["concurrent clients", "requests", "requests/s", "p50 latency", "p95 latency", "errors"], rows)
+def csv_rows(relative: str) -> Source:
+    return lambda: read_csv(data(relative))
 
 
-def server_memory() -> str:
-    report = read_json(BENCHMARKS / "server_cpu.json")
-    rows = [[f"{sample['requests']:,}", f"{sample['rss_mb']:.0f} MB"] for sample in report["memory"]]
-    return table(["requests answered", "server resident memory"], rows)
+def json_files(pattern: str, order: Callable[[Path], Any] = lambda path: path.name) -> Source:
+    """One record per JSON file matching `pattern` under benchmarks/ (in `order`): its contents,
+    `path` (under benchmarks/), `name`, `number` (the last number in its name, if any) and
+    `first`, the contents of the first file."""
+    def source():
+        paths = sorted(BENCHMARKS.glob(pattern), key=order)
+        reports = [read_json(path) for path in paths]
+        return [{**report, "path": path.relative_to(BENCHMARKS).as_posix(), "name": path.name,
+                 "number": (re.findall(r"\d+", path.stem) or [""])[-1], "first": reports[0]}
+                for path, report in zip(paths, reports)]
+    return source
 
 
-# --- paired comparisons recorded by scripts/run_paired_variants.py (fidelity.md, cman.md, context) ----
-
-FIDELITY = BENCHMARKS / "fidelity"
-CONTEXT = BENCHMARKS / "context"
-CMAN = BENCHMARKS / "cman"
+def by_window(path: Path) -> int:
+    return int(re.findall(r"\d+", path.stem)[-1])
 
 
-def plan_command(folder: Path) -> str:
-    return f"python scripts/run_paired_variants.py benchmarks/{folder.relative_to(BENCHMARKS).as_posix()}/plan.json"
+# --- sources: the SciERC recipes (benchmarks/scierc_minilm/) --------------------------------------
+
+SCIERC = "scierc_minilm"
 
 
-def not_measured(command: str) -> str:
-    """What a table of measurements not yet taken shows: the command that takes them."""
-    return f"Not measured yet: `{command}`.\n"
+def recipe_runs(recipe: str, model: str, decoding: str = "overlapping") -> Dict[str, Dict[str, str]]:
+    """Per seed, the SciERC test figures of one recipe's best or final models (`runs.csv`)."""
+    return {row["seed"]: row for row in read_csv(data(f"{SCIERC}/runs.csv"))
+            if (row["recipe"], row["model"], row["decoding"]) == (recipe, model, decoding)}
+
+
+def seeds(order: Optional[Sequence[str]] = None, **parts: Sequence[str]) -> Source:
+    """One record per seed: under each name of `parts`, the figures of that (recipe, model[,
+    decoding]) for the seed. The seeds are `order`, or those of the first part in file order."""
+    def source():
+        runs = {name: recipe_runs(*part) for name, part in parts.items()}
+        return [{"seed": seed, **{name: runs[name][seed] for name in parts}}
+                for seed in (order or list(next(iter(runs.values()))))]
+    return source
+
+
+def means(seeds_of: Optional[str] = None, **parts: Sequence[str]) -> Source:
+    """One record: per name of `parts`, the mean ± std per task of its runs (over the seeds of
+    the part `seeds_of`, when given), and `runs`, their number."""
+    def source():
+        runs = {name: recipe_runs(*part) for name, part in parts.items()}
+        chosen = list(runs[seeds_of]) if seeds_of else None
+        record = {"runs": len(next(iter(runs.values())))}
+        for name, by_seed in runs.items():
+            rows = [by_seed[seed] for seed in (chosen or by_seed)]
+            record[name] = {task: mean_std([float(row[task]) for row in rows]) for task in TASKS}
+        return [record]
+    return source
+
+
+def differences(variant: Sequence[str], baseline: Sequence[str]) -> Source:
+    """One record: per task, the mean of `variant` − `baseline` over the same seeds, and in how
+    many of them the variant is higher."""
+    def source():
+        ours, theirs = recipe_runs(*variant), recipe_runs(*baseline)
+        record = {}
+        for task in TASKS:
+            gaps = [float(ours[seed][task]) - float(theirs[seed][task]) for seed in SEED_ORDER if seed in ours]
+            record[task] = f"{statistics.mean(gaps):+.2f} ({sum(gap > 0 for gap in gaps)} of {len(gaps)})"
+        return [record]
+    return source
+
+
+def recipe_summary(recipe: str, model: str) -> Source:
+    """One record: the runner's summary table of a recipe's best or final models, with
+    `minutes`, the range of its runs' training times."""
+    def source():
+        (row,) = read_csv(data(f"{SCIERC}/{recipe}/results_test{'' if model == 'best' else '_final'}.csv"))
+        times = [float(run["training_minutes"]) for run in recipe_runs(recipe, model).values()
+                 if run["training_minutes"]]
+        return [{**row, "minutes": f"{min(times):.1f} - {max(times):.1f} min" if times else ""}]
+    return source
+
+
+def gap_to_reference(recipe: str, model: str) -> Source:
+    """One record: per task, a recipe's mean minus the authors' run, with the standard error of the mean."""
+    def source():
+        runs = [recipe_runs(recipe, model)[seed] for seed in SEED_ORDER]
+        authors = read_json(data(AUTHORS))["test"]
+        record = {}
+        for task in TASKS:
+            values = [float(row[task]) for row in runs]
+            error = statistics.stdev(values) / len(values) ** 0.5
+            record[task] = f"{statistics.mean(values) - authors[task]:+.2f} (± {error:.2f})"
+        return [record]
+    return source
+
+
+def dev_curves() -> Dict[tuple, str]:
+    """Dev Rel+ per epoch (as printed, comma-separated) of the runs whose curve was recorded."""
+    return {(row["recipe"], row["seed"]): row["dev_rel_strict_f1_per_epoch"].replace(" ", ", ")
+            for row in read_csv(data(f"{SCIERC}/dev_curves.csv"))}
+
+
+def single_runs() -> List[Record]:
+    """The recipes' runs whose dev curve was recorded, with their best and final models."""
+    records = []
+    for (recipe, seed), curve in dev_curves().items():
+        if not recipe.startswith("ablation_cpu/"):
+            best, final = recipe_runs(recipe, "best")[seed], recipe_runs(recipe, "final").get(seed)
+            time = best["training_minutes"] or (final or {}).get("training_minutes")
+            records.append({"recipe": recipe, "seed": seed, "curve": curve, "best": best, "final": final,
+                            "time": f"{time} min" if time else ""})
+    return records
+
+
+def published(data_set: str) -> Source:
+    """The paper's Table 2 rows of a data set (transcribed into benchmarks/published/)."""
+    return lambda: [row for row in read_json(data("published/sinet_table2.json"))["rows"] if row["data"] == data_set]
+
+
+def with_curves(source: Source) -> Source:
+    """The ablation's rows, each with the dev curve of its seed-1 run."""
+    curves = dev_curves
+    return lambda: [{**row, "curve": curves()[(f"ablation_cpu/{row['config']}", "1")]} for row in source()]
+
+
+# --- sources: plans of scripts/run_paired_variants.py --------------------------------------------
+
+def plan_command(folder: str) -> str:
+    return f"python scripts/run_paired_variants.py benchmarks/{folder}/plan.json"
 
 
 def plan_labels(folder: Path) -> Dict[str, str]:
@@ -349,6 +305,10 @@ def run_order(run: str) -> List[int]:
     return [int(number) for number in re.findall(r"\d+", run)]
 
 
+def run_list(runs: Iterable[str]) -> str:
+    return ", ".join(run.removeprefix("seed") for run in sorted(runs, key=run_order))
+
+
 def paired_deltas(folder: Path, plan: Dict, variant: str, model: str) -> Dict[str, Dict[str, float]]:
     """Per run the variant and its plan's baseline both have, per task, the variant's F1 minus the baseline's."""
     runs = recorded_runs(folder, variant, plan["split"], model)
@@ -357,56 +317,50 @@ def paired_deltas(folder: Path, plan: Dict, variant: str, model: str) -> Dict[st
             for run in sorted(set(runs) & set(baseline))}
 
 
-PAIRED_HEADER = ("model", "Ent", "Rel", "Rel+", "Δ Ent", "Δ Rel", "Δ Rel+", "seeds")
+def plan_variants(folder: str) -> Source:
+    """Per model and variant with recorded runs: its label, `model`, per task its mean ± std over
+    the runs (the runner's summary; a single run's figures as they are), `delta` per task (the
+    mean of its per-run differences from the baseline, empty for the baseline) and `runs`."""
+    def source():
+        path = data(folder)
+        plan, records = read_json(path / "plan.json"), []
+        for model in plan.get("models", ["best"]):
+            for variant, label in plan_labels(path).items():
+                runs = recorded_runs(path, variant, plan["split"], model)
+                if not runs:
+                    continue
+                if len(runs) > 1:
+                    summary = read_csv(runner_results(path, variant, plan["split"], model, per_run=False))[0]
+                    figures = {task: fill(runner_cell(task), summary) for task in TASKS}
+                else:
+                    figures = {task: next(iter(runs.values()))[task] for task in TASKS}
+                deltas = paired_deltas(path, plan, variant, model)
+                delta = ({task: f"{statistics.mean(d[task] for d in deltas.values()):+.2f}" for task in TASKS}
+                         if variant != plan["baseline"] and deltas else dict.fromkeys(TASKS, ""))
+                records.append({"label": label, "model": "best dev" if model == "best" else model,
+                                **figures, "delta": delta, "runs": run_list(runs)})
+        return records
+    return source
 
 
-def paired_rows(folder: Path) -> List[List[str]]:
-    """The recorded runs of a plan: per variant and model, mean ± std over its runs, the mean of the
-    per-run differences from the baseline over the runs both have, and the runs."""
-    plan = read_json(folder / "plan.json")
-    rows = []
-    for model in plan.get("models", ["best"]):
-        for variant, label in plan_labels(folder).items():
-            runs = recorded_runs(folder, variant, plan["split"], model)
-            if not runs:
-                continue
-            cells = (runner_cells(read_csv(runner_results(folder, variant, plan["split"], model, per_run=False))[0])
-                     if len(runs) > 1 else [next(iter(runs.values()))[task] for task in TASKS])
-            deltas = paired_deltas(folder, plan, variant, model)
-            means = ([f"{statistics.mean(delta[task] for delta in deltas.values()):+.2f}" for task in TASKS]
-                     if variant != plan["baseline"] and deltas else ["", "", ""])
-            rows.append([label, "best dev" if model == "best" else model, *cells, *means,
-                         ", ".join(run.removeprefix("seed") for run in sorted(runs, key=run_order))])
-    return rows
+PLAN_HEADERS = ("model", "Ent", "Rel", "Rel+", "Δ Ent", "Δ Rel", "Δ Rel+", "seeds")
+PLAN_CELLS = ("{label}", "{model}", *per_task("{{task}}"), *per_task("{delta[{task}]}"), "{runs}")
 
 
-def paired_summary(folder: Path, title: str) -> str:
-    rows = paired_rows(folder)
-    return table([title, *PAIRED_HEADER], rows) if rows else not_measured(plan_command(folder))
-
-
-def paired_validation(folder: Path, title: str) -> str:
-    """Per variant of a plan, its runs' best validation figures (the dev scores that chose each
-    best-dev model, from the runs' `metrics.json`): mean ± std and the runs."""
-    rows = []
-    for variant, label in plan_labels(folder).items():
-        records = {"/".join(path.parent.relative_to(folder / variant).parts[1:]): read_json(path)
-                   for path in (folder / variant).glob("*/seed*/**/metrics.json")}  # <config>/seed1[/fold0]
-        if len(records) > 1:
-            rows.append([label, *(mean_std([100 * record[f"best_validation_{task}"] for record in records.values()])
-                                  for task in TASKS),
-                         ", ".join(run.removeprefix("seed") for run in sorted(records, key=run_order))])
-    return table([title, "Ent", "Rel", "Rel+", "seeds"], rows) if rows else not_measured(plan_command(folder))
-
-
-def readme_accuracy() -> str:
-    """The README's accuracy table: the authors' code's run, then our sentence-level and context
-    models over the same seeds (docs/benchmarks.md, "Cross-sentence context")."""
-    authors = authors_code()["test"]
-    reference = ["the authors' code (sentence level), one run", "final", *(f"{authors[task]:.2f}" for task in TASKS),
-                 "", "", "", ""]
-    return table(["SciERC test, MiniLM-L6, CPU settings, F1 %", *PAIRED_HEADER],
-                 [reference, *paired_rows(CONTEXT / "seeds")])
+def plan_validation(folder: str) -> Source:
+    """Per variant of a plan with more than one run, its runs' best validation figures (the dev
+    scores that chose each best-dev model, from the runs' `metrics.json`): mean ± std and the runs."""
+    def source():
+        path, records = data(folder), []
+        for variant, label in plan_labels(path).items():
+            runs = {"/".join(metrics.parent.relative_to(path / variant).parts[1:]): read_json(metrics)
+                    for metrics in (path / variant).glob("*/seed*/**/metrics.json")}  # <config>/seed1[/fold0]
+            if len(runs) > 1:
+                records.append({"label": label, "runs": run_list(runs),
+                                **{task: mean_std([100 * run[f"best_validation_{task}"] for run in runs.values()])
+                                   for task in TASKS}})
+        return records
+    return source
 
 
 def nearest_the_mean(folder: Path, plan: Dict, variant: str, model: str) -> str:
@@ -419,178 +373,367 @@ def nearest_the_mean(folder: Path, plan: Dict, variant: str, model: str) -> str:
     return min(deltas, key=lambda run: (abs(deltas[run] - mean), run)).replace("/", "-")
 
 
-def paired_significance(folder: Path, title: str) -> str:
+def plan_bootstraps(folder: str) -> Source:
     """The plan's paired bootstraps against its baseline (`significance_<variant>_<run>_<model>.json`),
-    the run nearest the mean marked."""
-    plan, labels, rows = read_json(folder / "plan.json"), plan_labels(folder), []
-    typical = {(variant, model): nearest_the_mean(folder, plan, variant, model)
-               for variant in labels for model in plan.get("models", ["best"])}
-    for path in sorted(folder.glob("significance_*.json")):
-        variant, run, model = path.stem.removeprefix("significance_").rsplit("_", 2)
-        mark = " (nearest the mean)" if run == typical[variant, model] else ""
-        rows.append([labels[variant], run.removeprefix("seed") + mark, "best dev" if model == "best" else model,
-                     *bootstrap_cells(read_json(path))])
-    if not rows:
-        return not_measured(plan_command(folder))
-    return table([title, "seed", "model", "Ent", "Rel", "Rel+"], rows)
+    with the variant's label, the run (marked when it is the one nearest the mean) and the model."""
+    def source():
+        path = data(folder)
+        plan, labels, records = read_json(path / "plan.json"), plan_labels(path), []
+        typical = {(variant, model): nearest_the_mean(path, plan, variant, model)
+                   for variant in labels for model in plan.get("models", ["best"])}
+        for report in sorted(path.glob("significance_*.json")):
+            variant, run, model = report.stem.removeprefix("significance_").rsplit("_", 2)
+            mark = " (nearest the mean)" if run == typical[variant, model] else ""
+            records.append({"label": labels[variant], "run": run.removeprefix("seed") + mark,
+                            "model": "best dev" if model == "best" else model, "report": read_json(report)})
+        return records
+    return source
 
 
-def context_training_cost() -> str:
-    """Training throughput per context window (`benchmarks/context/training_cpu_window<N>.json`)."""
-    reports = sorted(CONTEXT.glob("training_cpu_window*.json"),
-                     key=lambda path: int(path.stem.removeprefix("training_cpu_window")))
-    if not reports:
-        return not_measured("python scripts/benchmark_training.py training_config/cpu/sinet_scierc_minilm_context.jsonnet "
-                            "--limit 300 --output benchmarks/context/training_cpu_window128.json")
-    baseline = read_json(reports[0])["sentences_per_second"]
-    rows = []
-    for path in reports:
-        report = read_json(path)
-        speed = report["sentences_per_second"]
-        rows.append([path.stem.removeprefix("training_cpu_window"), f"{speed:.1f}", f"{baseline / speed:.2f}×",
-                     f"{report['memory']['rss_growth_mb']:.0f} MB", report["date"][:10], f"`benchmarks/context/{path.name}`"])
-    return table(["context window (wordpieces)", "training sentences/s", "time per epoch vs the first row",
-                  "peak memory growth", "date", "file"], rows)
+def plan_runner_tables(folder: str, table_name: str) -> Source:
+    """The rows of the runner table `table_name` (`results_test.csv`, `results_test_runs.csv`) of
+    each variant of a plan that has one, each with the variant's `label`."""
+    def source():
+        path = data(folder)
+        return [{**row, "label": label} for name, label in plan_labels(path).items()
+                if (path / name / table_name).exists() for row in read_csv(path / name / table_name)]
+    return source
 
 
+def summary_means(path: Path) -> Dict[str, float]:
+    (row,) = read_csv(path)
+    return {key.removesuffix("_mean"): float(value) for key, value in row.items() if key.endswith("_mean")}
+
+
+def plan_gaps(folder: str, title: str) -> Source:
+    """Per variant of a plan other than its baseline: the difference of its runner summary's
+    means from the baseline's per task (micro and macro), and the ratio of their mean training
+    minutes; then, where the published figures (`published.json` beside the plan's folder) report
+    a task, the first variant's mean minus the published figure."""
+    def source():
+        path = data(folder)
+        plan, labels = read_json(path / "plan.json"), plan_labels(path)
+        means = {variant: summary_means(path / variant / "results_test.csv") for variant in labels}
+        minutes = {variant: statistics.mean(float(row["training_minutes"]) for row in
+                                            read_csv(path / variant / "results_test_runs.csv")) for variant in labels}
+        baseline = plan["baseline"]
+        records = [{"label": f"{labels[variant]} − {labels[baseline]}, {title}",
+                    **{key: f"{means[variant][key] - means[baseline][key]:+.2f}" for key in (*TASKS, *MACRO_TASKS)},
+                    "minutes": f"{minutes[variant] / minutes[baseline]:.2f}×"}
+                   for variant in labels if variant != baseline]
+        first = next(iter(labels))
+        paper = read_json(path.parent / "published.json")[path.name]
+        reported = dict(zip((*TASKS, *MACRO_TASKS), (*paper["micro"], *paper["macro"])))
+        records.append({"label": f"{labels[first]} (ours, MiniLM-L6) − {paper['system']}, {title}", "minutes": "",
+                        **{key: f"{means[first][key] - float(figure):+.2f}" if figure else ""
+                           for key, figure in reported.items()}})
+        return records
+    return source
+
+
+def micro_macro(record: Record, key: str) -> str:
+    """A runner summary's mean ± std, or the figure alone for a single run."""
+    return f"{record[key + '_mean']} ± {record[key + '_std']}" if int(record["runs"]) > 1 else record[key + "_mean"]
+
+
+# --- the declarations -----------------------------------------------------------------------------
+
+README, BENCHMARKS_PAGE, HISTORY_PAGE = "README.md", "docs/benchmarks.md", "docs/history.md"
+CMAN_PAGE, FIDELITY_PAGE, PREDICTION_PAGE = "docs/cman.md", "docs/fidelity.md", "docs/prediction.md"
+EXPERIMENTS_PAGE = "docs/experiments.md"
+AUTHORS = f"{SCIERC}/authors_code.json"
+# The authors' code was run here, but its command was not recorded: its figures are transcribed.
+AUTHORS_RUN = "authors' code, one run (transcribed, command not recorded)"
+EXTRACT = "extract/extract_cpu.json"
+QUICK = "quick_model/quick_cpu.json"
+F1_HEADERS = ("Ent", "Rel", "Rel+")
+MICRO_MACRO_HEADERS = (*F1_HEADERS, "Ent macro", "Rel macro", "Rel+ macro")
+ABLATION_NAMES = {"base": "Base", "base_tap": "Base+TAP", "base_tap_ctam_ner": "Base+TAP+CTAM_NER",
+                  "base_tap_ctam_re": "Base+TAP+CTAM_RE", "sinet_scierc": "SINET"}
+EFFICIENCY = "inference/efficiency_cpu.json"
+SERVER = "server/server_cpu.json"
 CONTEXT_EFFICIENCY_COMMAND = ("python scripts/benchmark_efficiency.py ARCHIVE $SINET_DATA_DIR/scierc_dygie/test.jsonl "
                               "--precisions float32 bfloat16 -o '{\"validation_dataset_reader.context_window\": N}' "
                               "--output benchmarks/context/efficiency_cpu_windowN.json")
+SEED_HEADERS = ("seed", "best dev Rel+ model: Ent / Rel / Rel+")
 
 
-def context_inference() -> str:
-    """Prediction speed per context window (`benchmarks/context/efficiency_cpu_window<N>.json`),
-    precision and batch size, against the smallest window, with the archive each was measured on
-    (a model trained with the window or one read with it through `-o`)."""
-    reports = sorted((int(path.stem.removeprefix("efficiency_cpu_window")), read_json(path))
-                     for path in CONTEXT.glob("efficiency_cpu_window*.json"))
-    if not reports:
-        return not_measured(CONTEXT_EFFICIENCY_COMMAND)
-    first_speed = {(run["precision"], run["batch_size"]): run["prediction"]["sentences_per_second"]
-                   for run in reports[0][1]["runs"]}
-    rows = []
-    for window, report in reports:
-        for run in report["runs"]:
-            speed = run["prediction"]["sentences_per_second"]
-            rows.append([str(window), run["precision"], str(run["batch_size"]), f"{speed:.1f}",
-                         f"{first_speed[run['precision'], run['batch_size']] / speed:.2f}×",
-                         f"{run['prediction']['rss_growth_mb']:.0f} MB", f"`{Path(report['archive']).parent}`"])
-    return table(["context window", "precision", "batch", "sentences/s", "time vs the first window",
-                  "peak memory growth", "archive"], rows)
+def recipe_rows(recipe: str, label: str) -> List[Group]:
+    """The summary table's rows of a recipe: its final and its best dev models over the seeds."""
+    return [Group(recipe_summary(recipe, "final"), (f"{label}, final model, mean ± std of {{runs}} seeds",
+                                                   *map(runner_cell, TASKS), "{minutes}")),
+            Group(recipe_summary(recipe, "best"), (f"{label}, best dev Rel+ model (the config's selection), {{runs}} "
+                                                  "seeds", *map(runner_cell, TASKS), ""))]
 
 
-def context_probes() -> str:
-    """The long-sentence and document probes of `benchmarks/context/efficiency_cpu_*.json`."""
-    rows = []
-    for path in sorted(CONTEXT.glob("efficiency_cpu_*.json")):
-        report = read_json(path)
-        probe, document = report["long_sentence"], report.get("document")
-        if probe:
-            rows += [[f"one sentence ({mode.replace('_', ' ')})", f"{probe['words']:,}", str(probe[mode]["entities"]),
-                      f"{probe[mode]['seconds']:.2f} s", f"{probe[mode]['rss_growth_mb']:.0f} MB", f"`{path.name}`"]
-                     for mode in ("as_is", "all_spans_kept")]
-        if document:
-            rows.append([f"a document of {document['sentences']} sentences", f"{document['words']:,}",
-                         str(document["entities"]), f"{document['seconds']:.2f} s",
-                         f"{document['rss_growth_mb']:.0f} MB", f"`{path.name}`"])
-    if not rows:
-        return not_measured(CONTEXT_EFFICIENCY_COMMAND.replace("--precisions float32 bfloat16", "--document-sentences 50"))
-    return table(["input", "words", "entities", "time", "peak memory growth", "file"], rows)
+def ablation_names(record: Record) -> str:
+    return ABLATION_NAMES[record["config"]]
 
 
-# --- CMAN against SINET (docs/cman.md) -----------------------------------------------------------
+def speed_ratio(record: Record) -> str:
+    return f"{record['sentences_per_second'] / record['authors']['training_sentences_per_second']:.2f}×"
 
 
-def variant_rows(folder: Path, table_name: str) -> Dict[str, List[Dict[str, str]]]:
-    """Per variant label of the plan in `folder` that has recorded runs, the rows of its runner
-    table `table_name` (`results_test.csv`, `results_test_runs.csv`)."""
-    return {label: read_csv(folder / name / table_name) for name, label in plan_labels(folder).items()
-            if (folder / name / table_name).exists()}
+def with_authors(source: Source) -> Source:
+    return lambda: [{**record, "authors": read_json(data(AUTHORS))} for record in source()]
 
 
-def micro_macro_cells(row: Dict[str, str]) -> List[str]:
-    return [f"{row[key + '_mean']} ± {row[key + '_std']}" if int(row["runs"]) > 1 else row[key + "_mean"]
-            for key in (*TASKS, *(task.replace("_f1", "_macro_f1") for task in TASKS))]
+def refactor_pairs() -> List[Record]:
+    """The runs of one archive's prediction benchmark before and after issue 21's refactor, paired."""
+    before, after = (read_json(data(f"inference/efficiency_cpu_refactor_{side}.json"))["runs"]
+                     for side in ("before", "after"))
+    return [{"before": old, "after": new, "change": new["prediction"]["sentences_per_second"] /
+             old["prediction"]["sentences_per_second"] - 1} for old, new in zip(before, after)]
 
 
-def cman_summary(data: str) -> str:
-    measured = variant_rows(CMAN / data, "results_test.csv")
-    if not measured:
-        return not_measured(plan_command(CMAN / data))
-    rows = [[label, "MiniLM-L6, this library", *micro_macro_cells(row), row["runs"]]
-            for label, (row,) in measured.items()]
-    published = read_json(CMAN / "published.json")[data]
-    rows.append([published["system"], f"{published['encoder']}, as published", *published["micro"],
-                 *published["macro"], "1"])
-    return table(["system", "encoder", "Ent", "Rel", "Rel+", "Ent macro", "Rel macro", "Rel+ macro", "runs"], rows)
+def long_sentence_probes(pattern: str) -> Source:
+    """Per file matching `pattern`, its long-sentence probe (one record per mode: as it is, and
+    with every span kept) and its document probe, when it has them."""
+    def source():
+        records = []
+        for report in json_files(pattern)():
+            probe, document = report.get("long_sentence"), report.get("document")
+            for mode in ("as_is", "all_spans_kept") if probe else ():
+                records.append({**probe[mode], "input": f"one sentence ({mode.replace('_', ' ')})", "mode": mode,
+                                "words": probe["words"], "name": report["name"]})
+            if document:
+                records.append({**document, "input": f"a document of {document['sentences']} sentences",
+                                "name": report["name"]})
+        return records
+    return source
 
 
-def cman_runs(data: str) -> str:
-    measured = variant_rows(CMAN / data, "results_test_runs.csv")
-    if not measured:
-        return not_measured(plan_command(CMAN / data))
-    rows = [[label, row["run"], *(row[task] for task in TASKS),
-             *(row[task.replace("_f1", "_macro_f1")] for task in TASKS), row["training_minutes"]]
-            for label, runs in measured.items() for row in runs]
-    return table(["system", "run", "Ent", "Rel", "Rel+", "Ent macro", "Rel macro", "Rel+ macro", "training minutes"],
-                 rows)
+def window_runs() -> List[Record]:
+    """Each prediction run of the context windows' benchmark files, with the speed of the same
+    precision and batch size at the smallest window."""
+    reports = json_files("context/efficiency_cpu_window*.json", order=by_window)()
+    records = []
+    for report in reports:
+        first = {(run["precision"], run["batch_size"]): run["prediction"]["sentences_per_second"]
+                 for run in report["first"]["runs"]}
+        records += [{**run, "window": report["number"], "archive": Path(report["archive"]).parent.as_posix(),
+                     "first_speed": first[run["precision"], run["batch_size"]]} for run in report["runs"]]
+    return records
 
 
-BENCHMARK_TABLES: Dict[str, Callable[[], str]] = {
-    "scierc-summary": scierc_summary,
-    "seeds-eps1e-6": seeds_eps1e_6,
-    "seeds-eps1e-8": seeds_eps1e_8,
-    "plain-dropout": plain_dropout,
-    "bfloat16": bfloat16,
-    "shuffled-batches": shuffled_batches,
-    "single-runs": single_runs,
-    "flat-decoding": flat_decoding,
-    "flat-per-seed": flat_per_seed,
-    "make-train": make_train,
-    "ablation": lambda: ablation("ablation_cpu.csv", with_curves=True),
-    "ablation-eps1e-8": lambda: ablation("ablation_cpu_eps1e-8.csv", with_curves=False),
-    "significance": significance,
-    "inference": inference,
-    "long-sentence": long_sentence,
-    "refactor-check": refactor_check,
-    "training": training_throughput,
-    "server-load": server_load,
-    "server-memory": server_memory,
-    "context-sweep": lambda: paired_summary(CONTEXT / "sweep", "context window, SciERC dev, seed 1"),
-    "context-seeds": lambda: paired_summary(CONTEXT / "seeds", "SciERC test, MiniLM, CPU settings"),
-    "context-training-cost": context_training_cost,
-    "context-seeds-dev": lambda: paired_validation(CONTEXT / "seeds", "SciERC dev (best epoch), MiniLM"),
-    "context-significance": lambda: paired_significance(CONTEXT / "seeds", "context − sentence level, SciERC test"),
-    "context-inference": context_inference,
-    "context-probes": context_probes,
-}
-CMAN_TABLES: Dict[str, Callable[[], str]] = {
-    "cman-conll04": lambda: cman_summary("conll04"),
-    "cman-conll04-runs": lambda: cman_runs("conll04"),
-    "cman-ade": lambda: cman_summary("ade"),
-    "cman-ade-runs": lambda: cman_runs("ade"),
-    "cman-significance-conll04": lambda: paired_significance(CMAN / "conll04", "system − SINET, CoNLL04 test"),
-    "cman-significance-ade": lambda: paired_significance(CMAN / "ade", "system − SINET, ADE test"),
-}
-# Each measured page (its path in the repository) and the tables it holds.
-PAGES: Dict[str, Dict[str, Callable[[], str]]] = {
-    "README.md": {"readme-accuracy": readme_accuracy},
-    "docs/benchmarks.md": BENCHMARK_TABLES,
-    "docs/cman.md": CMAN_TABLES,
-    "docs/fidelity.md": {
-        "fidelity-variants": lambda: paired_summary(FIDELITY, "SciERC test, MiniLM, CPU settings"),
-        "fidelity-significance": lambda: paired_significance(FIDELITY, "variant − today's model, SciERC test"),
-    },
-}
+def flat_header() -> Record:
+    return {"runs": len(recipe_runs("eps1e-6", "final"))}
 
 
-def render(page: str, tables: Dict[str, Callable[[], str]], name: str = "the page") -> str:
+TABLES: List[Table] = [
+    Table("readme-accuracy", README, ("SciERC test, F1 %", *PLAN_HEADERS), [
+        Group(published("SciERC"), ("the paper, {encoder} on a GPU (Table 2, transcribed)", "final",
+                                    *per_task("{{task}:.2f}"), "", "", "", "")),
+        Group(json_file(AUTHORS), (f"the {AUTHORS_RUN}", "final", *per_task("{test[{task}]:.2f}"), "", "", "", "")),
+        Group(plan_variants("context/seeds"), PLAN_CELLS)]),
+    Table("scierc-summary", BENCHMARKS_PAGE, ("SciERC test, F1 %", *F1_HEADERS,
+                                              "training time (15 epochs, dev evaluation included)"), [
+        Group(json_file(AUTHORS), (f"{AUTHORS_RUN}, final model, the target", *per_task("{test[{task}]:.2f}"),
+                                   "{training_minutes} min")),
+        *recipe_rows("eps1e-6", "sinet_allen"),
+        *recipe_rows("eps1e-8", "sinet_allen, AdamW eps 1e-8 (until session 7)"),
+        Group(gap_to_reference("eps1e-6", "final"), ("sinet_allen final models − authors' code (standard error of "
+                                                     "our mean)", *per_task("{{task}}"), ""))]),
+    Table("seeds-eps1e-6", BENCHMARKS_PAGE, (*SEED_HEADERS, "best epoch (of 0-14)", "final model: Ent / Rel / Rel+",
+                                             "training wall time", "final Rel+ with eps 1e-8, same seed"), [
+        Group(seeds(SEED_ORDER, best=("eps1e-6", "best"), final=("eps1e-6", "final"), other=("eps1e-8", "final")),
+              ("{seed}", triple("best"), "{best[best_epoch]}", triple("final"), "{final[training_minutes]} min",
+               "{other[rel_strict_f1]}"))]),
+    Table("seeds-eps1e-8", HISTORY_PAGE, (*SEED_HEADERS, "best epoch (of 0-14)", "final model: Ent / Rel / Rel+",
+                                             "training wall time"), [
+        Group(seeds(SEED_ORDER, best=("eps1e-8", "best"), final=("eps1e-8", "final")),
+              ("{seed}", triple("best"), "{best[best_epoch]}", triple("final"), "{final[training_minutes]} min"))]),
+    Table("plain-dropout", HISTORY_PAGE, (*SEED_HEADERS, "final model: Ent / Rel / Rel+"), [
+        Group(seeds(best=("plain_dropout", "best"), final=("plain_dropout", "final")),
+              ("{seed}", triple("best"), triple("final"))),
+        Group(means(best=("plain_dropout", "best"), final=("plain_dropout", "final")),
+              ("mean ± std, {runs} runs", triple("best"), triple("final")))]),
+    Table("bfloat16", HISTORY_PAGE, ("seed", "Ent / Rel / Rel+", "best epoch", "training wall time",
+                                        "float32, same seed, also before FastDropout"), [
+        Group(seeds(bf16=("bf16", "best"), float32=("plain_dropout", "best")),
+              ("{seed}", triple("bf16"), "{bf16[best_epoch]}", "{bf16[training_minutes]} min", triple("float32"))),
+        Group(lambda: [{**recipe_summary("bf16", "best")()[0], **means("bf16", bf16=("bf16", "best"),
+                                                                        float32=("plain_dropout", "best"))()[0]}],
+              ("mean ± std", " / ".join(map(runner_cell, TASKS)), "", "", triple("float32")))]),
+    Table("shuffled-batches", HISTORY_PAGE, (*SEED_HEADERS, "best epoch", "final model: Ent / Rel / Rel+",
+                                                "training wall time", "bucketed (eps 1e-6 runs), final model"), [
+        Group(seeds(best=("shuffle_eps1e-6", "best"), final=("shuffle_eps1e-6", "final"),
+                    bucketed=("eps1e-6", "final")),
+              ("{seed}", triple("best"), "{best[best_epoch]}", triple("final"), "{final[training_minutes]} min",
+               triple("bucketed"))),
+        Group(means("best", best=("shuffle_eps1e-6", "best"), final=("shuffle_eps1e-6", "final"),
+                    bucketed=("eps1e-6", "final")),
+              ("mean ± std", triple("best"), "", triple("final"), "", triple("bucketed")))]),
+    Table("single-runs", HISTORY_PAGE, ("recipe", "seed", "best epoch", "test, best dev model", "test, final model",
+                                           "training", "dev Rel+ per epoch"), [
+        Group(single_runs, ("{recipe}", "{seed}", "{best[best_epoch]}", triple("best"),
+                            lambda record: fill(triple("final"), record) if record["final"] else "", "{time}",
+                            "{curve}"))]),
+    Table("flat-decoding", BENCHMARKS_PAGE, ("final models, {runs} runs", *F1_HEADERS), [
+        Group(json_file(AUTHORS), (f"{AUTHORS_RUN}, the target", *per_task("{test[{task}]:.2f}"))),
+        Group(means("kept", kept=("eps1e-6", "final"), flat=("eps1e-6", "final", "flat")),
+              ("test, overlaps kept (the paper's decoding, the default)", *per_task("{kept[{task}]}"))),
+        Group(means("kept", kept=("eps1e-6", "final"), flat=("eps1e-6", "final", "flat")),
+              ("test, flat", *per_task("{flat[{task}]}"))),
+        Group(differences(("eps1e-6", "final", "flat"), ("eps1e-6", "final")),
+              ("test, flat − kept, same run: mean (higher in)", *per_task("{{task}}"))),
+        Group(json_file(f"{SCIERC}/flat_dev.json"), ("dev, overlaps kept", *per_task(
+            "{overlapping[{task}][0]:.2f} ± {overlapping[{task}][1]:.2f}"))),
+        Group(json_file(f"{SCIERC}/flat_dev.json"), ("dev, flat", *per_task(
+            "{flat[{task}][0]:.2f} ± {flat[{task}][1]:.2f}"))),
+        Group(json_file(f"{SCIERC}/flat_dev.json"), ("dev, flat − kept, same run: mean (higher in)", *per_task(
+            "{flat_minus_overlapping[{task}][0]:+.2f} ({flat_minus_overlapping[{task}][1]} of {runs})")))],
+        header_values=flat_header),
+    Table("flat-per-seed", BENCHMARKS_PAGE, ("seed", "test, flat: Ent / Rel / Rel+"), [
+        Group(seeds(SEED_ORDER, flat=("eps1e-6", "final", "flat")), ("{seed}", triple("flat")))]),
+    Table("make-train", BENCHMARKS_PAGE, ("date (session)", "AdamW eps", "Ent (P / R / F1)", "Rel (P / R / F1)",
+                                          "Rel+ (P / R / F1)", "wall time"), [
+        Group(csv_rows(f"{SCIERC}/make_train.csv"), (
+            lambda row: f"{row['date']} ({row['session']})" + (f", {row['note']}" if row["note"] else ""),
+            "{adamw_eps}", *(" / ".join(f"{{{task}_{part}}}" for part in ("precision", "recall", "f1"))
+                             for task in ("ent", "rel", "rel_strict")),
+            lambda row: f"{int(row['wall_seconds']) // 60} min {int(row['wall_seconds']) % 60} s"))]),
+    Table("ablation", BENCHMARKS_PAGE, ("config", *F1_HEADERS, "runs", "dev Rel+ per epoch, seed 1"), [
+        Group(with_curves(csv_rows("ablation/eps1e-6/results_dev.csv")),
+              (ablation_names, *per_task("{{task}_mean}"), "{runs}", "{curve}"))]),
+    Table("ablation-eps1e-8", HISTORY_PAGE, ("config", *F1_HEADERS, "runs"), [
+        Group(csv_rows("ablation/eps1e-8/results_dev.csv"), (ablation_names, *per_task("{{task}_mean}"), "{runs}"))]),
+    Table("significance", BENCHMARKS_PAGE, ("paired bootstrap, dev", *F1_HEADERS, "file"), [
+        Group(lambda: [{**report, "report": report} for report in json_files("ablation/*/significance_*.json")()],
+              (lambda record: f"SINET vs {record['system_a'].split('/')[-3]}", *BOOTSTRAP, "`benchmarks/{path}`"))]),
+    Table("inference", BENCHMARKS_PAGE, ("precision", "batch", "sentences/s", "encoder alone, sentences/s",
+                                         "whole / encoder time", "peak memory growth", "test Ent / Rel / Rel+"), [
+        Group(json_list(EFFICIENCY, "runs"), (
+            "{precision}", "{batch_size}", "{prediction[sentences_per_second]:.1f}",
+            "{encoder[sentences_per_second]:.1f}", "{prediction_to_encoder_time:.2f}",
+            "{prediction[rss_growth_mb]:.0f} MB", percent_triple("f1"))),
+        Group(json_file(AUTHORS, "prediction"), (
+            AUTHORS_RUN, "1 / 32", "{batch_1_sentences_per_second} / {batch_32_sentences_per_second}", "", "",
+            "{batch_32_peak_memory_gb} GB at batch 32", ""))]),
+    Table("long-sentence", BENCHMARKS_PAGE, ("model", "words", "entities kept", "pairs scored", "time",
+                                             "peak memory growth"), [
+        Group(long_sentence_probes(EFFICIENCY), ("{mode}", "{words}", "{entities}", "{pairs_scored}", "{seconds:.2f} s",
+                                                 "{rss_growth_mb:.0f} MB"))]),
+    Table("refactor-check", HISTORY_PAGE, ("precision", "batch", "before, sentences/s", "after, sentences/s",
+                                              "change", "test Ent / Rel / Rel+ (both)"), [
+        Group(refactor_pairs, ("{before[precision]}", "{before[batch_size]}",
+                               "{before[prediction][sentences_per_second]:.1f}",
+                               "{after[prediction][sentences_per_second]:.1f}",
+                               lambda record: f"{100 * record['change']:+.1f} %", percent_triple("after", "f1")))]),
+    Table("training", BENCHMARKS_PAGE, ("config", "sentences/s", "vs the authors' code", "peak memory growth",
+                                        "file"), [
+        Group(with_authors(lambda: [record for name in ("training_cpu", "training_cpu_bf16")
+                                    for record in json_file(f"training/{name}.json")()]),
+              ("`{config}`", "{sentences_per_second:.1f}", speed_ratio, "{memory[rss_growth_mb]:.0f} MB",
+               "`benchmarks/{path}`")),
+        Group(json_file(AUTHORS), (f"{AUTHORS_RUN}, same settings", "{training_sentences_per_second}", "1.00×", "",
+                                   "`benchmarks/{path}`"))]),
+    Table("server-load", BENCHMARKS_PAGE, ("concurrent clients", "requests", "requests/s", "p50 latency",
+                                           "p95 latency", "errors"), [
+        Group(json_list(SERVER, "levels"), ("{clients}", "{requests}", "{requests_per_second:.1f}", "{p50_ms:.0f} ms",
+                                            "{p95_ms:.0f} ms", "{errors}"))]),
+    Table("server-memory", BENCHMARKS_PAGE, ("requests answered", "server resident memory"), [
+        Group(json_list(SERVER, "memory"), ("{requests:,}", "{rss_mb:.0f} MB"))]),
+    Table("context-sweep", BENCHMARKS_PAGE, ("context window, SciERC dev, seed 1", *PLAN_HEADERS), [
+        Group(plan_variants("context/sweep"), PLAN_CELLS)], missing=plan_command("context/sweep")),
+    Table("context-seeds", BENCHMARKS_PAGE, ("SciERC test, MiniLM, CPU settings", *PLAN_HEADERS), [
+        Group(plan_variants("context/seeds"), PLAN_CELLS)], missing=plan_command("context/seeds")),
+    Table("context-training-cost", BENCHMARKS_PAGE, (
+        "context window (wordpieces)", "training sentences/s", "time per epoch vs the first row",
+        "peak memory growth", "date", "file"), [
+        Group(json_files("context/training_cpu_window*.json", order=by_window), (
+            "{number}", "{sentences_per_second:.1f}",
+            lambda record: f"{record['first']['sentences_per_second'] / record['sentences_per_second']:.2f}×",
+            "{memory[rss_growth_mb]:.0f} MB", lambda record: record["date"][:10], "`benchmarks/{path}`"))],
+        missing="python scripts/benchmark_training.py training_config/cpu/sinet_scierc_minilm_context.jsonnet "
+                "--limit 300 --output benchmarks/context/training_cpu_window128.json"),
+    Table("context-seeds-dev", BENCHMARKS_PAGE, ("SciERC dev (best epoch), MiniLM", *F1_HEADERS, "seeds"), [
+        Group(plan_validation("context/seeds"), ("{label}", *per_task("{{task}}"), "{runs}"))],
+        missing=plan_command("context/seeds")),
+    Table("context-significance", BENCHMARKS_PAGE, ("context − sentence level, SciERC test", "seed", "model",
+                                                    *F1_HEADERS), [
+        Group(plan_bootstraps("context/seeds"), ("{label}", "{run}", "{model}", *BOOTSTRAP))],
+        missing=plan_command("context/seeds")),
+    Table("context-inference", BENCHMARKS_PAGE, ("context window", "precision", "batch", "sentences/s",
+                                                 "time vs the first window", "peak memory growth", "archive"), [
+        Group(window_runs, ("{window}", "{precision}", "{batch_size}", "{prediction[sentences_per_second]:.1f}",
+                            lambda run: f"{run['first_speed'] / run['prediction']['sentences_per_second']:.2f}×",
+                            "{prediction[rss_growth_mb]:.0f} MB", "`{archive}`"))],
+        missing=CONTEXT_EFFICIENCY_COMMAND),
+    Table("context-probes", BENCHMARKS_PAGE, ("input", "words", "entities", "time", "peak memory growth", "file"), [
+        Group(long_sentence_probes("context/efficiency_cpu_*.json"), (
+            "{input}", "{words:,}", "{entities}", "{seconds:.2f} s", "{rss_growth_mb:.0f} MB", "`{name}`"))],
+        missing=CONTEXT_EFFICIENCY_COMMAND.replace("--precisions float32 bfloat16", "--document-sentences 50")),
+    *(table for data_set, title in (("conll04", "CoNLL04"), ("ade", "ADE")) for table in (
+        Table(f"cman-{data_set}", CMAN_PAGE, ("system", "encoder", *MICRO_MACRO_HEADERS, "runs"), [
+            Group(plan_runner_tables(f"cman/{data_set}", "results_test.csv"), (
+                "{label}", "MiniLM-L6, this library", *(lambda row, key=key: micro_macro(row, key)
+                                                        for key in (*TASKS, *MACRO_TASKS)), "{runs}")),
+            Group(json_file("cman/published.json", data_set), (
+                "{system}", "{encoder}, as published", *(f"{{{part}[{index}]}}" for part in ("micro", "macro")
+                                                         for index in range(3)), "1"))],
+            missing=plan_command(f"cman/{data_set}")),
+        Table(f"cman-{data_set}-runs", CMAN_PAGE, ("system", "run", *MICRO_MACRO_HEADERS, "training minutes"), [
+            Group(plan_runner_tables(f"cman/{data_set}", "results_test_runs.csv"), (
+                "{label}", "{run}", *(f"{{{key}}}" for key in (*TASKS, *MACRO_TASKS)), "{training_minutes}"))],
+            missing=plan_command(f"cman/{data_set}")),
+        Table(f"cman-significance-{data_set}", CMAN_PAGE, (f"system − SINET, {title} test", "seed", "model",
+                                                           *F1_HEADERS), [
+            Group(plan_bootstraps(f"cman/{data_set}"), ("{label}", "{run}", "{model}", *BOOTSTRAP))],
+            missing=plan_command(f"cman/{data_set}")))),
+    Table("cman-differences", CMAN_PAGE, ("difference of the means, test", *MICRO_MACRO_HEADERS,
+                                          "training minutes, ratio"), [
+        Group(plan_gaps(f"cman/{data_set}", title), ("{label}", *(f"{{{key}}}" for key in (*TASKS, *MACRO_TASKS)),
+                                                    "{minutes}"))
+        for data_set, title in (("conll04", "CoNLL04"), ("ade", "ADE"))]),
+    Table("extract-memory", PREDICTION_PAGE, ("lines written", "peak resident memory of sinet-extract"), [
+        Group(lambda: [{"share": share, "mb": mb, "lines": read_json(data(EXTRACT))["lines"]} for share, mb in
+                       read_json(data(EXTRACT))["peak_rss_mb_up_to_fraction_of_lines"].items()],
+              ("{share} of {lines:,}", "{mb:.1f} MB")),
+        Group(json_file(EXTRACT), ("after the output is complete (the interpreter's teardown)",
+                                   "{peak_rss_mb_after_output_complete:.1f} MB"))]),
+    Table("extract-run", PREDICTION_PAGE, ("lines", "broken line", "exit status", "error records at lines",
+                                           "good lines in input order", "sentences/s after loading"), [
+        Group(json_file(EXTRACT), ("{lines:,}", "{broken_line:,}", "{exit_status}",
+                                   lambda report: ", ".join(map(str, report["error_record_lines"])),
+                                   lambda report: "yes" if report["good_lines_in_input_order"] else "no",
+                                   "{sentences_per_s:.0f}"))]),
+    Table("quick-model", EXPERIMENTS_PAGE, ("model", "steps", "training minutes", "Ent / Rel / Rel+ F1 %",
+                                            "entities / relations in the example sentence"), [
+        Group(json_list(QUICK, "epochs"), (
+            "after epoch {epoch}, dev", "{steps}", "{training_minutes}", triple("dev", ":.2f"), "")),
+        Group(json_file(QUICK, "archive"), (
+            "the archive (epoch {best_epoch}'s weights), test", "", "", triple("test", ":.2f"),
+            "{entities} / {relations}")),
+        Group(json_file(QUICK, "fixture"), (
+            "the fixture model, dev", "{steps}", "{training_minutes}", triple("dev", ":.2f"),
+            "{entities} / {relations}"))]),
+    Table("fidelity-variants", FIDELITY_PAGE, ("SciERC test, MiniLM, CPU settings", *PLAN_HEADERS), [
+        Group(plan_variants("fidelity"), PLAN_CELLS)], missing=plan_command("fidelity")),
+    Table("fidelity-significance", FIDELITY_PAGE, ("variant − today's model, SciERC test", "seed", "model",
+                                                   *F1_HEADERS), [
+        Group(plan_bootstraps("fidelity"), ("{label}", "{run}", "{model}", *BOOTSTRAP))],
+        missing=plan_command("fidelity")),
+]
+
+
+# --- the pages ------------------------------------------------------------------------------------
+
+def pages(tables: Sequence[Table] = None) -> Dict[str, Dict[str, Table]]:
+    """Each measured page (its path in the repository) and its tables by name."""
+    found: Dict[str, Dict[str, Table]] = {}
+    for table in TABLES if tables is None else tables:
+        found.setdefault(table.page, {})[table.name] = table
+    return found
+
+
+def render(page: str, tables: Dict[str, Table], name: str = "the page") -> str:
     """The page with every table block regenerated; an unknown or missing block is an error."""
     found = [match["name"] for match in BLOCK.finditer(page)]
     unknown, missing = set(found) - set(tables), set(tables) - set(found)
     if unknown or missing:
         raise ValueError(f"{name}: unknown table blocks {sorted(unknown)}, missing {sorted(missing)}")
-    return BLOCK.sub(lambda match: match[1] + tables[match["name"]]() + match[3], page)
+    return BLOCK.sub(lambda match: match[1] + render_table(tables[match["name"]]) + match[3], page)
 
 
 def main(argv: List[str] = None) -> int:
@@ -598,18 +741,17 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 when a table is out of date")
     args = parser.parse_args(argv)
     stale = []
-    for name, tables in PAGES.items():
+    for name, tables in pages().items():
         path = REPO / name
         page = path.read_text(encoding="utf-8")
-        generated = render(page, tables, str(path.relative_to(REPO)))
+        generated = render(page, tables, name)
         if args.check:
             if generated != page:
-                stale.append(path)
-                print(f"{path.relative_to(REPO)} is out of date: run python scripts/make_benchmark_tables.py",
-                      file=sys.stderr)
+                stale.append(name)
+                print(f"{name} is out of date: run python scripts/make_benchmark_tables.py", file=sys.stderr)
             continue
         path.write_text(generated, encoding="utf-8")
-        print(f"wrote {path.relative_to(REPO)} ({len(tables)} tables)")
+        print(f"wrote {name} ({len(tables)} tables)")
     return 1 if stale else 0
 
 

@@ -13,7 +13,7 @@ class SentenceSerializer(Serializer):
     its source, the prediction, its gold), as `allennlp predict --use-dataset-reader` and
     `allennlp sinet-experiment` write it, instead of AllenNLP's one line per batch holding the
     batch's tensors and every span's probabilities. Set it in a config's
-    `"evaluation": {"serializer": "sinet"}`.
+    `"evaluation": {"batch_serializer": {"type": "sinet"}}` (as `training_config/sinet.libsonnet` does).
 
     # Parameters
 

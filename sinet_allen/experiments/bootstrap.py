@@ -1,9 +1,10 @@
 """Paired bootstrap significance test between two systems' predictions on the same sentences.
 
-The test of Koehn (2004) and Berg-Kirkpatrick et al. (2012): draw the test set's sentences with
-replacement `samples` times; on every resample recompute each system's micro F1 from its summed
-per-sentence counts and the difference delta = F1(B) - F1(A). The one-sided p-value of "B is better
-than A" is the share of resamples with delta <= 0. It is meaningful when the observed delta is
+Koehn's (2004) paired bootstrap resampling: draw the test set's sentences with replacement
+`samples` times; on every resample recompute each system's micro F1 from its summed per-sentence
+counts and the difference delta = F1(B) - F1(A). The one-sided p-value of "B is better than A" is
+the share of resamples with delta <= 0 (B not better). This is not Berg-Kirkpatrick et al.'s (2012)
+variant, which counts the resamples whose delta exceeds twice the observed one. It is meaningful when the observed delta is
 positive; with a negative one it is large (swap A and B to test the other direction).
 Resampling sentences keeps the pairing: both systems are always scored on the same draw.
 """

@@ -142,3 +142,27 @@ def test_every_committed_plan_overrides_components_its_config_has(path):
             for part in key.split(".")[:-1]:
                 component = component.get(part)
                 assert isinstance(component, dict), f"{path}, variant {name}: {variant['config']} has no {key}"
+
+
+@pytest.mark.parametrize("path", sorted(str(path.relative_to(REPO)) for path in REPO.glob("benchmarks/**/plan.json")))
+def test_every_committed_runs_table_is_its_recorded_metrics(path):
+    """Each row of a committed plan's runs tables (which the pages' tables read) holds the F1 of the
+    recorded run's metrics file, in percent to two decimals, and each recorded run has its row."""
+    folder = (REPO / path).parent
+    plan = paired.Plan(REPO / path)
+    for variant in plan.variants:
+        for model in plan.models:
+            table = folder / variant / f"results_{plan.split}{'' if model == 'best' else '_final'}_runs.csv"
+            metrics_name = f"{plan.split}{'' if model == 'best' else '_final'}_metrics.json"
+            recorded = sorted(str(metrics.parent.relative_to(folder / variant))  # <config>/seed1[/fold0]
+                              for metrics in (folder / variant).glob(f"*/seed*/**/{metrics_name}"))
+            if not table.exists():
+                assert not recorded, f"{variant}: recorded runs without a table"
+                continue
+            with open(table, newline="", encoding="utf-8") as file:
+                rows = list(csv.DictReader(file))
+            assert sorted(f"{row['config']}/{row['run']}" for row in rows) == recorded
+            for row in rows:
+                metrics = json.loads((folder / variant / row["config"] / row["run"] / metrics_name).read_text())
+                for task in ("ent_f1", "rel_f1", "rel_strict_f1"):
+                    assert row[task] == f"{100 * metrics[task]:.2f}", (table, row["run"], task)
