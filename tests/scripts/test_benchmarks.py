@@ -122,7 +122,7 @@ def test_efficiency_failed_measurement_keeps_the_old_output(fixture_archive, tmp
     done = run("benchmark_efficiency.py", fixture_archive, data, "--batch-sizes", 1, "--output", output)
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1] == f"error: the batch_size measurement failed: " \
-        f"sinet_allen.dataset_readers.formats.FormatError: {data}, line 1: missing 'sentences'"
+        f"sinet_allen.schema.FormatError: {data}, line 1: missing 'sentences'"
     assert output.read_text() == "earlier results"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["bad.jsonl", "efficiency.json"]
 
