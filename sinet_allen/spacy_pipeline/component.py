@@ -201,9 +201,10 @@ class SinetComponent(Pipe):
         self._extractor = None
         return self
 
-    def __getstate__(self) -> dict:
-        # A pickled component (multiprocessing by spawn) reloads the model from the archive.
-        return {**self.__dict__, "_extractor": None}
+    def __reduce__(self):
+        # Pickled (multiprocessing by spawn), the component takes its options, not the model: the
+        # copy loads the archive when it first predicts. (Cython's pickling of `Pipe` would copy all.)
+        return type(self), (self.name, self.archive), {**self.__dict__, "_extractor": None}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
