@@ -1,5 +1,6 @@
-"""displaCy for the `sinet` component's Docs: the entities in displaCy's span style and the
-relations in a table beneath them, on one self-contained HTML page (nothing fetched).
+"""displaCy for the `sinet` component's Docs: the entities in displaCy's span style (with labels
+that keep clear of each other on long texts) and the relations in a table beneath them, on one
+self-contained HTML page (nothing fetched).
 
     html = render(doc)                      # a whole page
     Path("doc.html").write_text(html, encoding="utf-8")
@@ -17,6 +18,17 @@ from sinet_allen.spacy_pipeline.relations import relations_of
 # Light colours that keep black label text readable; entity types take them in sorted order.
 PALETTE = ("#7aecec", "#feca74", "#bfeeb7", "#ddd0fa", "#f8b3c6", "#c7d9f8", "#ffeb80", "#e4e7d2",
            "#9be0a8", "#ffc69c")
+
+# displaCy's span style with our markup (its `template` option): the same layout, classes to find
+# the parts by, and one change for long texts: a span's first token is at least as wide as the
+# span's label (a hidden copy of the label in the token's flow), so that the labels of spans that
+# start on neighbouring short tokens do not cover each other.
+TOKEN_TEMPLATE = """<span class="sinet-token" style="font-weight: bold; display: inline-flex; flex-direction: column; position: relative; height: {total_height}px;">
+{text}{span_slices}{span_starts}</span>
+"""
+SLICE_TEMPLATE = """<span class="sinet-bar" style="background: {bg}; top: {top_offset}px; height: 4px; left: -1px; width: calc(100% + 2px); position: absolute;"></span>"""
+START_TEMPLATE = """<span class="sinet-bar" style="background: {bg}; top: {top_offset}px; height: 4px; left: -1px; width: calc(100% + 2px); position: absolute; border-radius: 3px 0 0 3px;"><span class="sinet-label" style="background: {bg}; z-index: 10; color: #000; top: -0.5em; padding: 2px 3px; position: absolute; font-size: 0.6em; line-height: 1; border-radius: 3px; white-space: nowrap;">{label}{kb_link}</span></span><span aria-hidden="true" style="display: block; height: 0; overflow: hidden; visibility: hidden; font-size: 0.6em; padding: 0 3px; margin-right: 4px; white-space: nowrap;">{label}</span>"""
+TEMPLATES = {"span": TOKEN_TEMPLATE, "slice": SLICE_TEMPLATE, "start": START_TEMPLATE}
 
 PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -45,8 +57,8 @@ def render(doc: Doc, spans_key: str = "sinet", page: bool = True, title: Optiona
     when `page`, else the markup to put into one. `colors` maps entity types to CSS colours
     (default: `type_colors` of the Doc's types)."""
     colors = colors or type_colors(span.label_ for span in doc.spans.get(spans_key, []))
-    spans = displacy.render(doc, style="span", options={"spans_key": spans_key, "colors": colors},
-                            page=False, jupyter=False)
+    spans = displacy.render(doc, style="span", page=False, jupyter=False,
+                            options={"spans_key": spans_key, "colors": colors, "template": TEMPLATES})
     content = spans + relations_table(doc, spans_key, colors)
     return PAGE.format(title=escape(title or "sinet"), content=content) if page else content
 
