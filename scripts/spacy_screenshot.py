@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # a checkout without pip install
 sys.path.insert(0, str(REPO / "scripts"))
 
-from demo_screenshot import chromium  # noqa: E402
+from demo_screenshot import CHROMEDRIVER, CHROMIUM, chromium  # noqa: E402,F401  (the display test asks for them)
 
 Box = Dict[str, object]  # {"text", "left", "top", "right", "bottom"} in CSS pixels
 

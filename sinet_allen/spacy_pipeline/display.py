@@ -19,15 +19,25 @@ from sinet_allen.spacy_pipeline.relations import relations_of
 PALETTE = ("#7aecec", "#feca74", "#bfeeb7", "#ddd0fa", "#f8b3c6", "#c7d9f8", "#ffeb80", "#e4e7d2",
            "#9be0a8", "#ffc69c")
 
-# displaCy's span style with our markup (its `template` option): the same layout, classes to find
-# the parts by, and one change for long texts: a span's first token is at least as wide as the
-# span's label (a hidden copy of the label in the token's flow), so that the labels of spans that
-# start on neighbouring short tokens do not cover each other.
-TOKEN_TEMPLATE = """<span class="sinet-token" style="font-weight: bold; display: inline-flex; flex-direction: column; position: relative; height: {total_height}px;">
-{text}{span_slices}{span_starts}</span>
+# displaCy's span style with our markup (its `template` option): the same look, classes to find the
+# parts by, and a layout that holds on long texts with deep nesting. Each token is a one-cell grid
+# whose items are its text and, hidden, one spacer per entity over it: a spacer as tall as its
+# bar's offset plus the label (displaCy sizes a token by its number of entities, so a bar on a
+# deep row, its rows above having ended, hung into the next line), and a copy of each label
+# starting on it, so that the token is at least as wide as its labels (the labels of spans that
+# start on neighbouring short tokens would cover each other). The text is the first item, so
+# it gives the token's baseline.
+TOKEN_TEMPLATE = """<span class="sinet-token" style="font-weight: bold; display: inline-grid; position: relative; min-height: {total_height}px;"><span class="sinet-text" style="grid-area: 1 / 1;">{text}</span>{span_slices}{span_starts}</span>
 """
-SLICE_TEMPLATE = """<span class="sinet-bar" style="background: {bg}; top: {top_offset}px; height: 4px; left: -1px; width: calc(100% + 2px); position: absolute;"></span>"""
-START_TEMPLATE = """<span class="sinet-bar" style="background: {bg}; top: {top_offset}px; height: 4px; left: -1px; width: calc(100% + 2px); position: absolute; border-radius: 3px 0 0 3px;"><span class="sinet-label" style="background: {bg}; z-index: 10; color: #000; top: -0.5em; padding: 2px 3px; position: absolute; font-size: 0.6em; line-height: 1; border-radius: 3px; white-space: nowrap;">{label}{kb_link}</span></span><span aria-hidden="true" style="display: block; height: 0; overflow: hidden; visibility: hidden; font-size: 0.6em; padding: 0 3px; margin-right: 4px; white-space: nowrap;">{label}</span>"""
+BAR_STYLE = "background: {bg}; top: {top_offset}px; height: 4px; left: -1px; width: calc(100% + 2px); position: absolute;"
+SLICE_TEMPLATE = (f'<span class="sinet-bar" style="{BAR_STYLE}"></span>'
+                  '<span aria-hidden="true" style="grid-area: 1 / 1; height: {top_offset}px; padding-bottom: 12px;"></span>')
+START_TEMPLATE = (f'<span class="sinet-bar" style="{BAR_STYLE} border-radius: 3px 0 0 3px;">'
+                  '<span class="sinet-label" style="background: {bg}; z-index: 10; color: #000; top: -0.5em; '
+                  'padding: 2px 3px; position: absolute; font-size: 0.6em; line-height: 1; border-radius: 3px; '
+                  'white-space: nowrap;">{label}{kb_link}</span></span>'
+                  '<span aria-hidden="true" style="grid-area: 1 / 1; height: 0; overflow: hidden; visibility: hidden; '
+                  'font-size: 0.6em; padding: 0 7px 0 3px; white-space: nowrap;">{label}</span>')
 TEMPLATES = {"span": TOKEN_TEMPLATE, "slice": SLICE_TEMPLATE, "start": START_TEMPLATE}
 
 PAGE = """<!DOCTYPE html>
