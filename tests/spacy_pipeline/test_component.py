@@ -262,3 +262,14 @@ def test_relations_of_one_key_among_several(nlp, graded_archive):
 def test_load_predictor_applies_overrides(graded_archive):
     predictor = load_predictor(graded_archive, overrides={"model.relation_threshold": 0.25})
     assert predictor.model.relation_threshold == 0.25
+
+
+def test_pipe_hands_a_failed_batch_to_spacys_error_handler(tmp_path):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sinet", config={"archive": str(tmp_path / "missing.tar.gz")})  # loaded, and failing, on first use
+    with pytest.raises(FileNotFoundError, match="missing.tar.gz"):  # spaCy's default handler raises
+        list(nlp.pipe(["One."]))
+    seen = []
+    nlp.set_error_handler(lambda name, component, docs, error: seen.append((name, [d.text for d in docs], type(error))))
+    assert list(nlp.pipe(["One.", "Two.", "Three."], batch_size=2)) == []  # a handler that returns drops the Docs
+    assert seen == [("sinet", ["One.", "Two."], FileNotFoundError), ("sinet", ["Three."], FileNotFoundError)]
