@@ -12,5 +12,7 @@ setup(
     # The full, pinned run-time stack lives in requirements.txt: allennlp itself must be installed
     # with --no-deps (its published pins cannot be met on Python 3.11), see the Makefile.
     install_requires=["allennlp==2.10.1"],
+    # spaCy finds the "sinet" pipeline factory here, so a config.cfg can name it without an import.
+    entry_points={"spacy_factories": ["sinet = sinet_allen.spacy_pipeline.component:make_sinet_component"]},
     license="Apache-2.0",
 )

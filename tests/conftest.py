@@ -72,3 +72,14 @@ def archive_with_weights(source: Path, folder: Path, edit) -> Path:
         for name in ("config.json", "weights.th", "vocabulary", "meta.json"):
             archive.add(folder / name, arcname=name)
     return folder / "model.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def graded_archive(fixture_archive, tmp_path_factory):
+    """The fixture archive with a model that calls nearly every span a Method, with scores that
+    differ from span to span (the eager model's are all 1.0: ties, which a top-k choice such as
+    `max_relation_entities` breaks by position, so a batch's padding could change the choice)."""
+    def favour_method(weights, vocabulary):
+        weights["entity_classifier.bias"][vocabulary.get_token_index("Method", "entity_labels")] = 3.0
+
+    return archive_with_weights(fixture_archive, tmp_path_factory.mktemp("graded_model"), favour_method)

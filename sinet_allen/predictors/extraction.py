@@ -21,7 +21,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Union
+from typing import Iterable, Iterator, Optional, Union
 
 from allennlp.common import Tqdm
 from allennlp.common.util import JsonDict, lazy_groups_of
@@ -60,12 +60,14 @@ def sentence_count(result: JsonDict) -> int:
 
 
 def load_predictor(archive: Union[str, Path], cuda_device: int = -1,
-                   inference_precision: str = "float32", attention: bool = False) -> SinetPredictor:
+                   inference_precision: str = "float32", attention: bool = False,
+                   overrides: Optional[JsonDict] = None) -> SinetPredictor:
     """The `sinet` predictor of a `model.tar.gz`; `cuda_device` -1 means the CPU,
-    `inference_precision` "bfloat16" runs a bfloat16 copy of the encoder (faster), and `attention`
-    adds each sentence's attention maps."""
+    `inference_precision` "bfloat16" runs a bfloat16 copy of the encoder (faster), `attention`
+    adds each sentence's attention maps, and `overrides` changes the archived config as
+    `allennlp predict -o` does (e.g. `{"model.relation_threshold": 0.7}`)."""
     loaded = load_archive(str(archive), cuda_device=cuda_device,
-                          overrides={"model.inference_precision": inference_precision})
+                          overrides={**(overrides or {}), "model.inference_precision": inference_precision})
     return Predictor.from_archive(loaded, "sinet", extra_args={"attention": attention})
 
 
