@@ -225,7 +225,7 @@ class Sinet(JointIEModel):
         if self.attend_to_context or None in targets:
             window = mask.clone()
             window[:, 0] = False  # [CLS]
-            window[torch.arange(mask.size(0)), mask.sum(1) - 1] = False  # [SEP]
+            window[torch.arange(mask.size(0), device=mask.device), mask.sum(1) - 1] = False  # [SEP]
             return window
         bounds = torch.tensor(targets, dtype=torch.long, device=mask.device)
         positions = torch.arange(mask.size(1), device=mask.device)
@@ -331,7 +331,7 @@ class Sinet(JointIEModel):
         pairs = torch.gather(candidates, 1, candidate_pairs.flatten(1)).view_as(candidate_pairs)  # span indices
         entities = self._decode_entities(keep, entity_spans, labels, scores)
         relations = self._decode_relations(keep, pairs, pair_mask, relation_scores, entities)
-        return {"entity_probabilities": probabilities, **decoded_output(entities, relations)}
+        return decoded_output(entities, relations)
 
     # Decoding turns whole tensors into Python lists at once: element-wise tensor access would
     # dominate inference time on sentences with many entities or relations.
