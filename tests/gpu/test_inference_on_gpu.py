@@ -12,7 +12,7 @@ from allennlp.predictors import Predictor
 from allennlp.training.util import evaluate as evaluate_model
 from fastapi.testclient import TestClient
 
-from gpu_runs import FIT_DATA, GPU, MARKS, SCORES, allennlp, evaluate
+from gpu_runs import FIT_DATA, GPU, MARKS, SCORES, allennlp, evaluate, gpu_run  # noqa: F401  (gpu_run: a fixture)
 from sinet_allen.models.joint_ie_model import BFLOAT16_COPY
 from sinet_allen.predictors.extraction import load_predictor
 from sinet_allen.server.app import create_app

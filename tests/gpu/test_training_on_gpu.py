@@ -12,7 +12,8 @@ import torch
 from allennlp.common.checks import ConfigurationError
 
 from conftest import FIXTURE_CONFIG, real_data_dir
-from gpu_runs import CONFIGS, GPU, MARKS, PRECISIONS, SCORES, allennlp, evaluate, train
+from gpu_runs import (  # noqa: F401  (gpu_run: a fixture)
+    CONFIGS, GPU, MARKS, PRECISIONS, SCORES, allennlp, evaluate, gpu_run, train)
 
 pytestmark = MARKS
 
