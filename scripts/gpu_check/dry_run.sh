@@ -16,7 +16,8 @@ PYTHON312=${PYTHON312:-$(ls -d ~/.pyenv/versions/3.12*/bin/python 2>/dev/null | 
 MACHINE_PACKAGES=('torch==2.11.*' 'torchvision==0.26.*' 'transformers>=5,<6' tokenizers 'huggingface-hub>=1'
     'numpy>=2,<3' scipy scikit-learn h5py pandas matplotlib requests httpx anyio h11 jinja2 click rich
     tqdm typer safetensors sentencepiece protobuf psutil regex filelock fsspec packaging pyyaml six
-    python-dateutil cloudpickle shellingham pygments joblib threadpoolctl networkx sympy pytest)
+    python-dateutil cloudpickle shellingham pygments joblib threadpoolctl networkx sympy pytest
+    accelerate peft)  # transformers 4.42 imports accelerate where it is installed, as there
 if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON312" -m venv "$VENV"
     "$VENV/bin/pip" install --quiet "${MACHINE_PACKAGES[@]}"
