@@ -21,4 +21,7 @@ fi
 "$PYTHON" -m pip install --quiet --no-index --no-deps --no-compile --no-cache-dir --upgrade \
     --disable-pip-version-check --target "$SITE" "$CARRY"/wheels/*.whl
 export PYTHONPATH="$SITE:$PWD" SINET_DATA_DIR="$PWD/$CARRY/data" PYTHONUNBUFFERED=1
+# The carried transformers 4.42 with PyTorch alone: it would also take up the machine's far newer
+# JAX and Flax (e.g. jax.core.Tracer in its tensor checks), which nothing here uses.
+export USE_TORCH=1 USE_TF=0 USE_FLAX=0
 exec "$PYTHON" scripts/gpu_check/device_check.py --carry "$CARRY" --output "$OUT" "$@"
