@@ -159,11 +159,12 @@ class Cman(JointIEModel):
 
     def best_tags(self, emissions: torch.Tensor, mask: torch.BoolTensor) -> torch.LongTensor:
         """The CRF's best legal tag sequences `[batch, words]` (0 at padding)."""
-        tags = torch.zeros_like(mask, dtype=torch.long)
         rows = mask[:, 0].nonzero().flatten()  # sentences with words: the CRF cannot take empty ones
+        # Assembled here and copied to the device once, not once per sentence.
+        tags = [[0] * mask.size(1) for _ in range(mask.size(0))]
         for row, (path, _) in zip(rows.tolist(), self.crf.viterbi_tags(emissions[rows], mask[rows])):
-            tags[row, : len(path)] = torch.tensor(path, dtype=torch.long)
-        return tags
+            tags[row][: len(path)] = path
+        return torch.tensor(tags, dtype=torch.long, device=mask.device)
 
     def _tagging_loss(self, emissions, tags, mask) -> torch.Tensor:
         rows = mask[:, 0]
@@ -208,22 +209,36 @@ class Cman(JointIEModel):
 
     # --- decoding ------------------------------------------------------------------------------
 
+    # Decoding copies each tensor it reads to the host once per batch: on a GPU every copy waits
+    # for the device, and one per sentence or per entity would dominate inference.
+
     def _decode(self, emissions, tags, relation_states, mask) -> Dict[str, Any]:
         tag_probabilities = self.tag_marginals(emissions, mask).gather(2, tags.unsqueeze(2)).squeeze(2)
-        entities, relations = [], []
-        for sentence, length in enumerate(mask.sum(1).tolist()):
-            spans = bio_spans([self.tag_names[tag] for tag in tags[sentence, :length].tolist()])
-            scores = tag_probabilities[sentence]
-            entities.append([(start, end, label, scores[start:end].mean().item()) for start, end, label in spans])
-            relations.append(self._decode_relations(relation_states[sentence], entities[-1]))
-        return decoded_output(entities, relations)
+        entities = []
+        for tag_row, scores, length in zip(tags.tolist(), tag_probabilities.tolist(), mask.sum(1).tolist()):
+            spans = bio_spans([self.tag_names[tag] for tag in tag_row[:length]])
+            entities.append([(start, end, label, sum(scores[start:end]) / (end - start))
+                             for start, end, label in spans])
+        return decoded_output(entities, self._decode_relations(relation_states, entities))
 
-    def _decode_relations(self, states: torch.Tensor, entities: List[DecodedEntity]) -> List[DecodedRelation]:
-        """The relations among a sentence's `entities`, read at their last words."""
-        last_words = states[[end - 1 for _, end, _, _ in entities]]
-        itself = torch.eye(len(entities), dtype=torch.bool, device=states.device).unsqueeze(-1)
-        probabilities = self.selection_logits(last_words, last_words).sigmoid().masked_fill(itself, 0.0)
+    def _decode_relations(self, states: torch.Tensor,
+                          entities: List[List[DecodedEntity]]) -> List[List[DecodedRelation]]:
+        """Per sentence the relations among its `entities`, read at their last words in
+        `states [batch, words, dim]`."""
+        count = max(map(len, entities), default=0)
+        if not count:
+            return [[] for _ in entities]
+        last_words = torch.tensor([[end - 1 for _, end, _, _ in sentence] + [0] * (count - len(sentence))
+                                   for sentence in entities], dtype=torch.long, device=states.device)
+        counts = last_words.new_tensor([len(sentence) for sentence in entities])
+        real = torch.arange(count, device=states.device) < counts.unsqueeze(1)
+        pairs = real.unsqueeze(2) & real.unsqueeze(1) & ~torch.eye(count, dtype=torch.bool, device=states.device)
+        words = batched_index_select(states, last_words)
+        probabilities = self.selection_logits(words, words).sigmoid().masked_fill(~pairs.unsqueeze(-1), 0.0)
+        hits = (probabilities > self.relation_threshold).nonzero()
         names = self.vocab.get_index_to_token_vocabulary("relation_labels")
-        found = [(head, tail, names[label], probabilities[head, tail, label].item())
-                 for head, tail, label in (probabilities > self.relation_threshold).nonzero().tolist()]
-        return best_relations(found, self.symmetric_relations, mention=lambda entity: entities[entity][:3])
+        found: List[List[DecodedRelation]] = [[] for _ in entities]
+        for (sentence, head, tail, label), score in zip(hits.tolist(), probabilities[hits.unbind(1)].tolist()):
+            found[sentence].append((head, tail, names[label], score))
+        return [best_relations(relations, self.symmetric_relations, mention=lambda index, s=sentence: s[index][:3])
+                for relations, sentence in zip(found, entities)]

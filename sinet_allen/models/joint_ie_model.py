@@ -75,7 +75,9 @@ class JointIEModel(Model):
         """The encoder's float32 states `[batch, wordpieces, dim]`, computed in the
         `training_precision` or the `inference_precision`."""
         if self.training and self.training_precision == "bfloat16":
-            with torch.autocast(next(self.embedder.parameters()).device.type, dtype=torch.bfloat16):
+            device_type = next(self.embedder.parameters()).device.type
+            _refuse_float16_autocast(device_type)
+            with torch.autocast(device_type, dtype=torch.bfloat16):
                 return self.embedder(tokens).float()
         return self._embedder_in_use()(tokens).float()
 
@@ -101,6 +103,12 @@ class JointIEModel(Model):
         self.__dict__.pop(BFLOAT16_COPY, None)
         return super().load_state_dict(*args, **kwargs)
 
+    def _apply(self, fn, *args, **kwargs):
+        # Every move or cast of the weights (`.to()`, `.cuda()`, `.cpu()`) passes here; the copy
+        # lies outside the module tree, so it would stay behind: it is made again where they went.
+        self.__dict__.pop(BFLOAT16_COPY, None)
+        return super()._apply(fn, *args, **kwargs)
+
     def score(self, output: Dict[str, Any], metadata: List[Dict[str, Any]]) -> None:
         """Scores the decoded `output` against the complete gold in the `metadata`, which the
         output then carries (the predictor and the serializer read the tokens and gold there)."""
@@ -119,6 +127,15 @@ class JointIEModel(Model):
     def get_metrics(self, reset: bool = False) -> Dict[str, float]:
         # Training batches are not decoded (that would only slow training down): nothing to report.
         return {} if self.training else self.metric.get_metric(reset)
+
+
+def _refuse_float16_autocast(device_type: str) -> None:
+    """bfloat16 training inside a float16 autocast (the trainer's `use_amp`) would nest two mixed
+    precisions: the float16 one, with its loss scaling, would rule everything but the encoder."""
+    if torch.is_autocast_enabled(device_type) and torch.get_autocast_dtype(device_type) == torch.float16:
+        raise ConfigurationError(
+            "training_precision 'bfloat16' cannot be combined with float16 autocast (the trainer's "
+            "use_amp): choose one, model.training_precision 'bfloat16' or trainer.use_amp true")
 
 
 def initialise_like_bert(module: torch.nn.Module) -> None:

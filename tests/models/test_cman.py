@@ -111,13 +111,18 @@ class TestCman(ModelTestCase):
         table[6, 4, relation("Compare", "relation_labels")] = 10.0  # entity 2 to entity 1, symmetric
         table[0, 6, relation("Used-for", "relation_labels")] = 10.0  # word 0 ends no entity
         monkeypatch.setattr(model, "selection_logits",
-                            lambda heads, tails: table[heads.argmax(-1)][:, tails.argmax(-1)])
+                            lambda heads, tails: table[heads.argmax(-1).unsqueeze(-1), tails.argmax(-1).unsqueeze(-2)])
         entities = [(0, 3, "Method", 1.0), (4, 5, "Task", 1.0), (5, 7, "Task", 1.0)]
-        relations = model._decode_relations(states, entities)
+        # A batch of three sentences with the same states: one without entities, one with two,
+        # padded to three by an entity read at word 0, and one with all three.
+        decoded = model._decode_relations(states.repeat(3, 1, 1), [[], [entities[0], entities[2]], entities])
+        assert decoded[0] == []
+        # The padding would relate to entity 1 (word 0 to word 6) were it not masked out.
+        assert [(head, tail, label) for head, tail, label, _ in decoded[1]] == [(0, 1, "Used-for")]
         # Compare is stored head-before-tail: entity 1 (4-5) before entity 2 (5-7).
-        assert [(head, tail, label) for head, tail, label, _ in relations] == [
+        assert [(head, tail, label) for head, tail, label, _ in decoded[2]] == [
             (0, 2, "Used-for"), (1, 2, "Compare")]
-        assert all(score == pytest.approx(torch.tensor(10.0).sigmoid().item()) for *_, score in relations)
+        assert all(score == pytest.approx(torch.tensor(10.0).sigmoid().item()) for *_, score in decoded[2])
 
     def test_selection_targets_are_the_gold_pairs_at_last_words(self):
         model = self.model.train()

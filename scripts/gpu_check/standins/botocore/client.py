@@ -1,0 +1,1 @@
+from botocore.config import Config  # noqa: F401

@@ -1,0 +1,1 @@
+"""Stand-in for google-auth on the GPU check (scripts/gpu_check/standins/README.md)."""

@@ -1,0 +1,2 @@
+class DefaultCredentialsError(Exception):
+    pass

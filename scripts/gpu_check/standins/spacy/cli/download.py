@@ -1,0 +1,1 @@
+from spacy import _refuse as download  # noqa: F401

@@ -1,0 +1,2 @@
+class Language:
+    """Stand-in: only the name, for annotations read at import time."""
