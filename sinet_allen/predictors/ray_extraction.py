@@ -18,7 +18,8 @@ writes for that file. A shard's output is written under a temporary name and ren
 so it is there whole or not at all.
 
 Failures. An actor that dies (a killed process, a lost machine) is restarted by Ray and the shard it
-held is predicted again (`max_retries` times at most). A shard whose output exists is not predicted
+held is predicted again; after `max_retries` deaths on one shard its lines get error records (one
+line that exhausts a worker's memory does not stop the run). A shard whose output exists is not predicted
 again, so a run stopped at any point and started again into the same OUT completes it without
 duplicates. OUT/_extraction.json records what the outputs depend on (the archive, the input format,
 the shard size, the precision), and a rerun with other settings is refused.
@@ -44,7 +45,7 @@ from pyarrow import fs
 
 from sinet_allen.predictors.extraction import (
     FORMAT_OF_EXTENSION, Summary, load_predictor, numbered_inputs, predict_in_groups, resolve_input_format)
-from sinet_allen.predictors.prediction_format import dump_line
+from sinet_allen.predictors.prediction_format import dump_line, error_record
 from sinet_allen.predictors.sinet_predictor import SinetPredictor
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,8 @@ class WorkerOptions:
     inference_precision : `str`, optional (default = `"float32"`)
         The model's inference_precision (`bfloat16` runs a bfloat16 copy of the encoder).
     max_retries : `int`, optional (default = `3`)
-        How often Ray predicts a shard (or batch) again after the actor holding it died.
+        How often a shard is predicted again after the actor predicting it died (Ray restarts the
+        actor); then its lines get error records. (`extract_dataset`'s batches are retried without limit.)
     """
 
     num_workers: int = 1
@@ -90,9 +92,9 @@ class WorkerOptions:
 
     def map_arguments(self, archive: str) -> Dict[str, Any]:
         """The arguments of `Dataset.map_batches` that make the actor pool."""
+        # Ray Data restarts an actor that died and gives its batch to another, without limit.
         return {"concurrency": self.num_workers, "num_cpus": self.cpus_per_worker,
-                "num_gpus": self.gpus_per_worker, "max_task_retries": self.max_retries,
-                "fn_constructor_kwargs": {"archive": archive, "options": self}}
+                "num_gpus": self.gpus_per_worker, "fn_constructor_kwargs": {"archive": archive, "options": self}}
 
 
 @dataclass
@@ -158,7 +160,8 @@ def find_inputs(source: Union[str, os.PathLike], input_format: str = "auto") -> 
     else:
         raise FileNotFoundError(f"{source}: no such file or folder")
     if not found:
-        raise FileNotFoundError(f"{source}: no input files there (.jsonl, .json or .txt in a folder, or matching the glob)")
+        raise FileNotFoundError(f"{source}: no input files there (.jsonl, .json or .txt in a folder, or matching "
+                                "the glob)")
     prefix = source[: len(source) - len(path)]  # the URI's scheme and host, if any
     return [InputFile(prefix + found_path, posixpath.relpath(found_path, folder),
                       resolve_input_format(found_path, input_format)) for found_path in sorted(found)]
@@ -173,9 +176,32 @@ def _listing(filesystem: fs.FileSystem, folder: str) -> List[fs.FileInfo]:
 
 # --- shards ------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Shard:
+    """Lines `first_line`.. of an input file (`lines` of them, bytes `start` to `end`) and their output."""
+
+    path: str
+    input_format: str
+    start: int
+    end: int
+    first_line: int
+    lines: int
+    output: str
+
+    @property
+    def last_line(self) -> int:
+        return self.first_line + self.lines - 1
+
+    def read(self) -> BinaryIO:
+        filesystem, path = location(self.path)
+        with filesystem.open_input_file(path) as stream:
+            stream.seek(self.start)
+            return io.BytesIO(stream.read(self.end - self.start))
+
+
 def plan_shards(row: Dict[str, Any], output_dir: str, shard_lines: int) -> List[Dict[str, Any]]:
-    """The shards of one input file (a Ray Data `flat_map` on `InputFile` rows): byte ranges of
-    `shard_lines` lines each, found by reading the file once, with the output each one gets."""
+    """The shards of one input file (a Ray Data `flat_map` on `InputFile` rows): `shard_lines` lines
+    each, their byte ranges found by reading the file once."""
     file = InputFile(**row)
     filesystem, path = location(file.path)
     shards, start, position, lines = [], 0, 0, 0
@@ -184,45 +210,71 @@ def plan_shards(row: Dict[str, Any], output_dir: str, shard_lines: int) -> List[
             position += len(line)
             lines += 1
             if lines % shard_lines == 0:
-                shards.append(_shard(file, output_dir, start, position, lines - shard_lines + 1, lines))
+                shards.append(_shard(file, output_dir, start, position, lines - shard_lines + 1, shard_lines))
                 start = position
     if lines % shard_lines:
-        shards.append(_shard(file, output_dir, start, position, lines - lines % shard_lines + 1, lines))
+        shards.append(_shard(file, output_dir, start, position, lines - lines % shard_lines + 1, lines % shard_lines))
     return shards
 
 
-def _shard(file: InputFile, output_dir: str, start: int, end: int, first_line: int, last_line: int) -> Dict[str, Any]:
-    return {"path": file.path, "input_format": file.input_format, "start": start, "end": end,
-            "first_line": first_line, "lines": last_line - first_line + 1,
-            "output": join(output_dir, file.name, f"lines-{first_line:09d}-{last_line:09d}.jsonl")}
+def _shard(file: InputFile, output_dir: str, start: int, end: int, first_line: int, lines: int) -> Dict[str, Any]:
+    name = f"lines-{first_line:09d}-{first_line + lines - 1:09d}.jsonl"
+    return asdict(Shard(file.path, file.input_format, start, end, first_line, lines, join(output_dir, file.name, name)))
 
 
-def extract_shard(predictor: SinetPredictor, shard: Dict[str, Any], batch_size: int) -> Dict[str, Any]:
+def extract_shard(predictor: SinetPredictor, shard: Shard, batch_size: int, max_retries: int) -> Dict[str, Any]:
     """Predicts one shard into its output, written whole or not at all, unless an earlier run or
-    attempt wrote it; says what the output holds."""
-    filesystem, output = location(shard["output"])
+    attempt wrote it; says what the output holds. After `max_retries` workers died on the shard,
+    its lines get error records instead (a line that exhausts a worker's memory must not stop the run)."""
+    filesystem, output = location(shard.output)
     if filesystem.get_file_info(output).type == fs.FileType.File:
         with filesystem.open_input_stream(output) as written:
             return _shard_summary(shard, _count_lines(io.BufferedReader(written)), reused=True)
-    source_filesystem, source = location(shard["path"])
-    with source_filesystem.open_input_file(source) as stream:
-        stream.seek(shard["start"])
-        lines = io.BytesIO(stream.read(shard["end"] - shard["start"]))
-    results = predict_in_groups(predictor, numbered_inputs(lines, shard["input_format"], shard["first_line"]),
-                                batch_size)
+    died = _deaths(filesystem, output, max_retries)
+    if died > max_retries:
+        results = _given_up(shard, died)
+    else:
+        inputs = numbered_inputs(shard.read(), shard.input_format, shard.first_line)
+        results = predict_in_groups(predictor, inputs, batch_size)
     filesystem.create_dir(posixpath.dirname(output), recursive=True)
-    temporary = f"{output}{TEMPORARY_MARK}{uuid.uuid4().hex}"  # each attempt its own, so none clobbers another
-    summary = Summary()
-    with filesystem.open_output_stream(temporary) as written:
-        for result in results:
-            written.write(dump_line(result).encode("utf-8"))
-            summary.add(result)
-    if summary.lines != shard["lines"]:
+    temporary = f"{output}{TEMPORARY_MARK}{died + 1}"  # left behind only if this worker dies too
+    summary = _write(filesystem, temporary, results)
+    if summary.lines != shard.lines:
         filesystem.delete_file(temporary)
-        raise RuntimeError(f"{shard['path']} changed during the run: lines {shard['first_line']} on are no longer "
-                           f"the {shard['lines']} lines they were when the run started")
+        raise RuntimeError(f"{shard.path} changed during the run: lines {shard.first_line} on are no longer "
+                           f"the {shard.lines} lines they were when the run started")
     filesystem.move(temporary, output)  # a rename on a disk, a whole new object on an object store
     return _shard_summary(shard, summary, reused=False)
+
+
+def _deaths(filesystem: fs.FileSystem, output: str, max_retries: int) -> int:
+    """How many workers died writing the shard's output (each left its numbered temporary file)."""
+    died = 0
+    while died <= max_retries and \
+            filesystem.get_file_info(f"{output}{TEMPORARY_MARK}{died + 1}").type == fs.FileType.File:
+        died += 1
+    return died
+
+
+def _given_up(shard: Shard, died: int) -> Iterator[JsonDict]:
+    logger.error("%s, lines %d-%d: %d workers died predicting them; written as error records", shard.path,
+                 shard.first_line, shard.last_line, died)
+    message = (f"not predicted: {died} workers died predicting lines {shard.first_line}-{shard.last_line} of "
+               "this file (a line too large for a worker's memory?); predict them alone with sinet-extract")
+    return (error_record(message, number) for number in range(shard.first_line, shard.last_line + 1))
+
+
+def _write(filesystem: fs.FileSystem, path: str, results: Iterator[JsonDict]) -> Summary:
+    summary = Summary()
+    try:
+        with filesystem.open_output_stream(path) as written:
+            for result in results:
+                written.write(dump_line(result).encode("utf-8"))
+                summary.add(result)
+    except Exception:  # an error, not a death: no temporary file is left to count it as one
+        filesystem.delete_file(path)
+        raise
+    return summary
 
 
 def _count_lines(lines: BinaryIO) -> Summary:
@@ -232,8 +284,8 @@ def _count_lines(lines: BinaryIO) -> Summary:
     return summary
 
 
-def _shard_summary(shard: Dict[str, Any], summary: Summary, reused: bool) -> Dict[str, Any]:
-    return {"output": shard["output"], "lines": summary.lines, "sentences": summary.sentences,
+def _shard_summary(shard: Shard, summary: Summary, reused: bool) -> Dict[str, Any]:
+    return {"output": shard.output, "lines": summary.lines, "sentences": summary.sentences,
             "failures": summary.failures, "reused": reused}
 
 
@@ -248,6 +300,7 @@ class ModelWorker:
         cuda_device = 0 if options.gpus_per_worker > 0 else -1
         self.predictor = load_predictor(archive, cuda_device, options.inference_precision)
         self.batch_size = options.batch_size
+        self.max_retries = options.max_retries
 
 
 class ShardExtractor(ModelWorker):
@@ -255,8 +308,8 @@ class ShardExtractor(ModelWorker):
     says what its output holds."""
 
     def __call__(self, shards: pyarrow.Table) -> pyarrow.Table:
-        return pyarrow.Table.from_pylist([extract_shard(self.predictor, shard, self.batch_size)
-                                          for shard in shards.to_pylist()])
+        return pyarrow.Table.from_pylist([extract_shard(self.predictor, Shard(**shard), self.batch_size,
+                                                        self.max_retries) for shard in shards.to_pylist()])
 
 
 class RowExtractor(ModelWorker):
