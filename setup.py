@@ -12,5 +12,8 @@ setup(
     # The full, pinned run-time stack lives in requirements.txt: allennlp itself must be installed
     # with --no-deps (its published pins cannot be met on Python 3.11), see the Makefile.
     install_requires=["allennlp==2.10.1"],
+    # `pip install sinet_allen[ray]`: extraction on a Ray cluster (sinet-extract --engine ray); the
+    # pins keep numpy 1 (requirements.txt says why each), and `make install` installs them too.
+    extras_require={"ray": ["ray[data]==2.60.0", "pandas==3.0.6", "pyarrow==25.0.1"]},
     license="Apache-2.0",
 )

@@ -14,6 +14,7 @@ commands. No figure is typed into the page: change the data, then rerun this scr
 import argparse
 import csv
 import json
+import math
 import re
 import statistics
 import sys
@@ -573,10 +574,55 @@ CMAN_TABLES: Dict[str, Callable[[], str]] = {
     "cman-significance-ade": lambda: paired_significance(CMAN / "ade", "system − SINET, ADE test"),
 }
 # Each measured page (its path in the repository) and the tables it holds.
+# --- extraction on Ray (docs/scaling.md) ---------------------------------------------------------
+
+RAY_EXTRACTION = BENCHMARKS / "ray" / "extract_cpu.json"
+CORPUS_SENTENCES = 80_000_000  # 10 million abstracts of about 8 sentences
+DAY_S = 24 * 3600
+
+
+def ray_throughput() -> str:
+    report = read_json(RAY_EXTRACTION)
+    single = report["single_process"]
+    rows = [["single process (`sinet-extract`)", f"{single['torch_threads']} threads",
+             f"{single['load_s']:.1f} (model)", f"{single['extract_s']:.1f}", f"{single['sentences_per_s']:.1f}",
+             f"{single['end_to_end_sentences_per_s']:.1f}"]]
+    rows += [[f"Ray, {run['workers']} worker{'s' * (run['workers'] > 1)}",
+              f"{run['workers']} x {run['torch_threads_per_worker']} thread", f"{run['ray_start_s']:.1f} (Ray)",
+              f"{run['run_s']:.1f}", f"{run['sentences_per_s_steady']:.1f}",
+              f"{run['sentences_per_s_with_ray_start']:.1f}"] for run in report["ray"]]
+    machine = report["machine"]
+    return (table(["engine", "threads", "start-up s", "run s (Ray: with the workers' loading)", "sentences/s, steady",
+                   "sentences/s, start to end"], rows)
+            + f"\n{report['sentences']:,} sentences, batch {report['batch_size']}, shards of {report['shard_lines']} "
+            f"lines; outputs identical: {str(report['outputs_identical']).lower()}. Measured {report['date']} on "
+            f"{machine['platform']} ({machine['cpus']} CPUs), load average {machine['load_average_before'][0]} "
+            f"before and {machine['load_average_after'][0]} after"
+            f"{' (a shared machine: contended figures)' if machine['load_average_before'][0] > machine['cpus'] else ''}"
+            f". Archive: {report['archive_note']}. `{report['command']}`\n")
+
+
+def ray_capacity() -> str:
+    report = read_json(RAY_EXTRACTION)
+    cpu_rate = next(run for run in report["ray"] if run["workers"] == 1)["sentences_per_s_steady"]
+    share = report["model_share"]
+    memory = f"{report['single_process']['peak_rss_mb']:,.0f} MB resident"
+    rows = [["CPU: 1 core, 1 thread", f"{cpu_rate:.1f}", "measured (Ray, 1 worker, steady)",
+             f"{math.ceil(CORPUS_SENTENCES / (cpu_rate * DAY_S)):,}", memory],
+            ["GPU: 1 GPU, 1 core", f"{share['host_sentences_per_s']:.1f}",
+             f"**estimate**: the host side alone (the model's share of one-thread prediction measured at "
+             f"{share['model_share']:.0%}, taken as free on the GPU)",
+             f"{math.ceil(CORPUS_SENTENCES / (share['host_sentences_per_s'] * DAY_S)):,} (estimate)",
+             f"{memory} + GPU memory (not measured)"]]
+    return table(["worker", "sentences/s per worker", "source", "workers for 80 M sentences in 24 h",
+                  "memory per worker"], rows)
+
+
 PAGES: Dict[str, Dict[str, Callable[[], str]]] = {
     "README.md": {"readme-accuracy": readme_accuracy},
     "docs/benchmarks.md": BENCHMARK_TABLES,
     "docs/cman.md": CMAN_TABLES,
+    "docs/scaling.md": {"ray-throughput": ray_throughput, "ray-capacity": ray_capacity},
     "docs/fidelity.md": {
         "fidelity-variants": lambda: paired_summary(FIDELITY, "SciERC test, MiniLM, CPU settings"),
         "fidelity-significance": lambda: paired_significance(FIDELITY, "variant − today's model, SciERC test"),
