@@ -43,6 +43,7 @@ import torch
 from allennlp.common.util import JsonDict
 from pyarrow import fs
 
+from sinet_allen.models.joint_ie_model import PRECISIONS
 from sinet_allen.predictors.extraction import (
     FORMAT_OF_EXTENSION, Summary, load_predictor, numbered_inputs, predict_in_groups, resolve_input_format)
 from sinet_allen.predictors.prediction_format import dump_line, error_record
@@ -84,6 +85,9 @@ class WorkerOptions:
     max_retries: int = 3
 
     def __post_init__(self) -> None:
+        if self.inference_precision not in PRECISIONS:
+            raise ValueError(f"inference_precision must be one of {', '.join(PRECISIONS)}, "
+                             f"not {self.inference_precision!r}")
         for name in ("num_workers", "cpus_per_worker", "batch_size"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
@@ -115,24 +119,15 @@ class RunSummary(Summary):
 
 # --- paths on any filesystem -------------------------------------------------------------------
 
-def location(path: str) -> Tuple[fs.FileSystem, str]:
-    """The filesystem of a local path or URI, and the path within it."""
-    return fs.FileSystem.from_uri(path if "://" in path else os.path.abspath(path))
-
-
 def absolute(path: Union[str, os.PathLike]) -> str:
     """A URI as it is, a local path made absolute (actors need not share the driver's folder)."""
     path = os.fspath(path)
     return path if "://" in path else os.path.abspath(path)
 
 
-def join(folder: str, *names: str) -> str:
-    return posixpath.join(folder, *names)
-
-
-def exists(path: str) -> bool:
-    filesystem, inner = location(path)
-    return filesystem.get_file_info(inner).type != fs.FileType.NotFound
+def location(path: str) -> Tuple[fs.FileSystem, str]:
+    """The filesystem of a local path or URI, and the path within it."""
+    return fs.FileSystem.from_uri(absolute(path))
 
 
 @dataclass(frozen=True)
@@ -219,7 +214,8 @@ def plan_shards(row: Dict[str, Any], output_dir: str, shard_lines: int) -> List[
 
 def _shard(file: InputFile, output_dir: str, start: int, end: int, first_line: int, lines: int) -> Dict[str, Any]:
     name = f"lines-{first_line:09d}-{first_line + lines - 1:09d}.jsonl"
-    return asdict(Shard(file.path, file.input_format, start, end, first_line, lines, join(output_dir, file.name, name)))
+    output = posixpath.join(output_dir, file.name, name)
+    return asdict(Shard(file.path, file.input_format, start, end, first_line, lines, output))
 
 
 def extract_shard(predictor: SinetPredictor, shard: Shard, batch_size: int, max_retries: int) -> Dict[str, Any]:
@@ -349,15 +345,15 @@ def ray_session(address: Optional[str], options: WorkerOptions) -> Iterator[None
 def claim_output_dir(output_dir: str, settings: Dict[str, Any]) -> None:
     """Records the settings the outputs depend on, or refuses a folder written with other ones."""
     filesystem, folder = location(output_dir)
-    manifest = join(folder, MANIFEST)
+    manifest = posixpath.join(folder, MANIFEST)
     if filesystem.get_file_info(manifest).type == fs.FileType.File:
         with filesystem.open_input_stream(manifest) as stream:
             recorded = json.loads(stream.read())
         differences = [f"{key} {recorded.get(key)!r} there, {value!r} now"
                        for key, value in settings.items() if recorded.get(key) != value]
         if differences:
-            raise ValueError(f"{join(output_dir, MANIFEST)}: the outputs there were written with other settings "
-                             f"({'; '.join(differences)}); give another --output-dir or the same settings")
+            raise ValueError(f"{posixpath.join(output_dir, MANIFEST)}: the outputs there were written with other "
+                             f"settings ({'; '.join(differences)}); give another --output-dir or the same settings")
         return
     filesystem.create_dir(folder, recursive=True)
     temporary = f"{manifest}{TEMPORARY_MARK}{uuid.uuid4().hex}"
@@ -366,14 +362,15 @@ def claim_output_dir(output_dir: str, settings: Dict[str, Any]) -> None:
     filesystem.move(temporary, manifest)
 
 
-def remove_temporaries(output_dir: str) -> int:
-    """Deletes the half-written outputs of actors that died; how many there were."""
+def remove_temporaries(output_dir: str) -> None:
+    """Deletes the half-written outputs of workers that died (a new run counts its own deaths)."""
     filesystem, folder = location(output_dir)
-    infos = filesystem.get_file_info(fs.FileSelector(folder, recursive=True))
+    infos = filesystem.get_file_info(fs.FileSelector(folder, recursive=True, allow_not_found=True))
     temporaries = [info.path for info in infos if TEMPORARY_MARK in posixpath.basename(info.path)]
     for path in temporaries:
         filesystem.delete_file(path)
-    return len(temporaries)
+    if temporaries:
+        logger.info("%s: removed %d half-written output(s) of workers that died", output_dir, len(temporaries))
 
 
 def extract_files(archive: Union[str, os.PathLike], source: Union[str, os.PathLike],
@@ -389,6 +386,7 @@ def extract_files(archive: Union[str, os.PathLike], source: Union[str, os.PathLi
     inputs = find_inputs(source, input_format)
     claim_output_dir(output_dir, {"archive": archive, "input_format": input_format, "shard_lines": shard_lines,
                                   "inference_precision": options.inference_precision})
+    remove_temporaries(output_dir)
     summary = RunSummary()
     with ray_session(ray_address, options):
         shards = ray.data.from_items([asdict(file) for file in inputs]).flat_map(
@@ -397,9 +395,7 @@ def extract_files(archive: Union[str, os.PathLike], source: Union[str, os.PathLi
                                      **options.map_arguments(archive))
         for shard in written.iter_rows():
             summary.add_shard(shard)
-    removed = remove_temporaries(output_dir)
-    if removed:
-        logger.info("removed %d half-written output(s) of workers that died", removed)
+    remove_temporaries(output_dir)
     return summary
 
 

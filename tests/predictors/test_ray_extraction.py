@@ -111,6 +111,16 @@ def test_the_input_is_a_file_a_folder_or_a_glob_and_outputs_keep_the_paths_under
         find_inputs(inputs / "*.csv")
 
 
+def test_options_are_checked_before_any_worker_starts(fixture_archive, inputs, tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="inference_precision must be one of float32, bfloat16, not 'int4'"):
+        WorkerOptions(inference_precision="int4")
+    with pytest.raises(ValueError, match="num_workers must be positive, got 0"):
+        WorkerOptions(num_workers=0)
+    status = sinet_extract(monkeypatch, fixture_archive, inputs, "--engine", "ray", "--output-file", tmp_path / "out")
+    assert "--engine ray writes --output-dir (not --output-file)" in status
+    assert not (tmp_path / "out").exists()
+
+
 def test_shards_cover_every_line_once_with_its_number(tmp_path):
     source = tmp_path / "input.txt"
     source.write_bytes(b"one\n\nthree\r\nfour\nfive")  # a blank line, a \r\n, no \n at the end
