@@ -383,6 +383,8 @@ def extract_files(archive: Union[str, os.PathLike], source: Union[str, os.PathLi
     if shard_lines < 1:
         raise ValueError(f"shard_lines must be at least 1, got {shard_lines}")
     archive, output_dir = absolute(archive), absolute(output_dir).rstrip("/")
+    if "://" not in archive and not os.path.isfile(archive):  # rather than in every worker, after Ray started
+        raise FileNotFoundError(f"{archive}: no such model archive")
     inputs = find_inputs(source, input_format)
     claim_output_dir(output_dir, {"archive": archive, "input_format": input_format, "shard_lines": shard_lines,
                                   "inference_precision": options.inference_precision})

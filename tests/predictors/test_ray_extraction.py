@@ -119,6 +119,8 @@ def test_options_are_checked_before_any_worker_starts(fixture_archive, inputs, t
     status = sinet_extract(monkeypatch, fixture_archive, inputs, "--engine", "ray", "--output-file", tmp_path / "out")
     assert "--engine ray writes --output-dir (not --output-file)" in status
     assert not (tmp_path / "out").exists()
+    with pytest.raises(FileNotFoundError, match="missing.tar.gz: no such model archive"):
+        extract_files(tmp_path / "missing.tar.gz", inputs, tmp_path / "out")
 
 
 def test_shards_cover_every_line_once_with_its_number(tmp_path):
