@@ -577,32 +577,40 @@ CMAN_TABLES: Dict[str, Callable[[], str]] = {
 # --- extraction on Ray (docs/scaling.md) ---------------------------------------------------------
 
 RAY_EXTRACTION = BENCHMARKS / "ray" / "extract_cpu.json"
-CORPUS_SENTENCES = 80_000_000  # 10 million abstracts of about 8 sentences
-DAY_S = 24 * 3600
+CORPUS_SENTENCES, DAY_S = 80_000_000, 24 * 3600  # 10 million abstracts of about 8 sentences; one day
 
 
-def ray_throughput() -> str:
+def ray_engines() -> List[Dict]:
+    """scripts/benchmark_ray_extract.py's single process, then its Ray runs."""
     report = read_json(RAY_EXTRACTION)
     single = report["single_process"]
-    rows = [["single process (`sinet-extract`)", f"{single['torch_threads']} threads",
-             f"{single['load_s']:.1f} (model)", f"{single['extract_s']:.1f}", f"{single['sentences_per_s']:.1f}",
-             f"{single['end_to_end_sentences_per_s']:.1f}"]]
-    rows += [[f"Ray, {run['workers']} worker{'s' * (run['workers'] > 1)}",
-              f"{run['workers']} x {run['torch_threads_per_worker']} thread", f"{run['ray_start_s']:.1f} (Ray)",
-              f"{run['run_s']:.1f}", f"{run['sentences_per_s_steady']:.1f}",
-              f"{run['sentences_per_s_with_ray_start']:.1f}"] for run in report["ray"]]
+    engines = [{"engine": "single process (`sinet-extract`)", "threads": f"{single['torch_threads']} threads",
+                "start": f"{single['load_s']:.1f} (model)", "run_s": single["extract_s"],
+                "steady": single["sentences_per_s"], "whole": single["end_to_end_sentences_per_s"]}]
+    engines += [{"engine": f"Ray, {run['workers']} worker{'s' * (run['workers'] > 1)}",
+                 "threads": f"{run['workers']} x {run['torch_threads_per_worker']} thread",
+                 "start": f"{run['ray_start_s']:.1f} (Ray)", "run_s": run["run_s"],
+                 "steady": run["sentences_per_s_steady"], "whole": run["sentences_per_s_with_ray_start"]}
+                for run in report["ray"]]
+    return engines
+
+
+def ray_measured() -> List[Dict]:
+    """Under what the figures of scripts/benchmark_ray_extract.py were measured."""
+    report = read_json(RAY_EXTRACTION)
     machine = report["machine"]
-    return (table(["engine", "threads", "start-up s", "run s (Ray: with the workers' loading)", "sentences/s, steady",
-                   "sentences/s, start to end"], rows)
-            + f"\n{report['sentences']:,} sentences, batch {report['batch_size']}, shards of {report['shard_lines']} "
-            f"lines; outputs identical: {str(report['outputs_identical']).lower()}. Measured {report['date']} on "
-            f"{machine['platform']} ({machine['cpus']} CPUs), load average {machine['load_average_before'][0]} "
-            f"before and {machine['load_average_after'][0]} after"
-            f"{' (a shared machine: contended figures)' if machine['load_average_before'][0] > machine['cpus'] else ''}"
-            f". Archive: {report['archive_note']}. `{report['command']}`\n")
+    busy = machine["load_average_before"][0] > machine["cpus"]
+    contended = " (more than its CPUs: contended figures)" if busy else ""
+    facts = [("input", f"{report['input']}; batch {report['batch_size']}, shards of {report['shard_lines']} lines"),
+             ("outputs identical to the single process's", "yes" if report["outputs_identical"] else "no"),
+             ("date", report["date"]), ("machine", f"{machine['platform']}, {machine['cpus']} CPUs"),
+             ("load average (1 min) before / after",
+              f"{machine['load_average_before'][0]} / {machine['load_average_after'][0]}{contended}"),
+             ("archive", report["archive_note"]), ("command", f"`{report['command']}`")]
+    return [{"what": what, "value": value} for what, value in facts]
 
 
-def ray_capacity() -> str:
+def ray_capacity() -> List[Dict]:
     """Workers for the corpus in a day: a CPU worker at the measured 1-worker rate; a GPU worker
     estimated at that rate divided by the host side's share of one-thread prediction."""
     report = read_json(RAY_EXTRACTION)
@@ -610,22 +618,38 @@ def ray_capacity() -> str:
     share = report["model_share"]["model_share"]
     gpu_rate = cpu_rate / (1 - share)
     memory = f"{report['single_process']['peak_rss_mb']:,.0f} MB resident"
-    rows = [["CPU: 1 core, 1 thread", f"{cpu_rate:.1f}", "measured (Ray, 1 worker, steady)",
-             f"{math.ceil(CORPUS_SENTENCES / (cpu_rate * DAY_S)):,}", memory],
-            ["GPU: 1 GPU, 1 core", f"{gpu_rate:.1f} (estimate)",
-             f"**estimate**: the CPU rate / (1 − {share:.1%}), the model's measured share of one-thread "
-             "prediction taken as free on the GPU",
-             f"{math.ceil(CORPUS_SENTENCES / (gpu_rate * DAY_S)):,} (estimate)",
-             f"{memory} + GPU memory (not measured)"]]
-    return table(["worker", "sentences/s per worker", "source", "workers for 80 M sentences in 24 h",
-                  "memory per worker"], rows)
+    return [{"worker": "CPU: 1 core, 1 thread", "rate": f"{cpu_rate:.1f}",
+             "source": "measured (Ray, 1 worker, steady)",
+             "workers": f"{math.ceil(CORPUS_SENTENCES / (cpu_rate * DAY_S)):,}", "memory": memory},
+            {"worker": "GPU: 1 GPU, 1 core", "rate": f"{gpu_rate:.1f} (estimate)",
+             "source": f"**estimate**: the CPU rate / (1 − {share:.1%}), the model's measured share of one-thread "
+                       "prediction taken as free on the GPU",
+             "workers": f"{math.ceil(CORPUS_SENTENCES / (gpu_rate * DAY_S)):,} (estimate)",
+             "memory": f"{memory} + GPU memory (not measured)"}]
+
+
+def records_table(headers: Sequence[str], source: Callable[[], List[Dict]],
+                  cells: Sequence[str]) -> Callable[[], str]:
+    return lambda: table(headers, [[cell.format_map(record) for cell in cells] for record in source()])
+
+
+SCALING_TABLES = {
+    "ray-throughput": records_table(
+        ["engine", "threads", "start-up s", "run s (Ray: with the workers' loading)", "sentences/s, steady",
+         "sentences/s, start to end"], ray_engines,
+        ["{engine}", "{threads}", "{start}", "{run_s:.1f}", "{steady:.1f}", "{whole:.1f}"]),
+    "ray-measured": records_table(["measurement", ""], ray_measured, ["{what}", "{value}"]),
+    "ray-capacity": records_table(
+        ["worker", "sentences/s per worker", "source", "workers for 80 M sentences in 24 h", "memory per worker"],
+        ray_capacity, ["{worker}", "{rate}", "{source}", "{workers}", "{memory}"]),
+}
 
 
 PAGES: Dict[str, Dict[str, Callable[[], str]]] = {
     "README.md": {"readme-accuracy": readme_accuracy},
     "docs/benchmarks.md": BENCHMARK_TABLES,
     "docs/cman.md": CMAN_TABLES,
-    "docs/scaling.md": {"ray-throughput": ray_throughput, "ray-capacity": ray_capacity},
+    "docs/scaling.md": SCALING_TABLES,
     "docs/fidelity.md": {
         "fidelity-variants": lambda: paired_summary(FIDELITY, "SciERC test, MiniLM, CPU settings"),
         "fidelity-significance": lambda: paired_significance(FIDELITY, "variant − today's model, SciERC test"),
