@@ -14,5 +14,8 @@ setup(
     install_requires=["allennlp==2.10.1"],
     # spaCy finds the "sinet" pipeline factory here, so a config.cfg can name it without an import.
     entry_points={"spacy_factories": ["sinet = sinet_allen.spacy_pipeline.component:make_sinet_component"]},
+    # `pip install sinet_allen[ray]`: extraction on a Ray cluster (sinet-extract --engine ray); the
+    # pins keep numpy 1 (requirements.txt says why each), and `make install` installs them too.
+    extras_require={"ray": ["ray[data]==2.60.0", "pandas==3.0.6", "pyarrow==25.0.1"]},
     license="Apache-2.0",
 )

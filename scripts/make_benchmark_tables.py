@@ -14,6 +14,7 @@ data, then rerun this script. The layout of benchmarks/ is described in benchmar
 import argparse
 import csv
 import json
+import math
 import re
 import statistics
 import sys
@@ -436,11 +437,67 @@ def micro_macro(record: Record, key: str) -> str:
     return f"{record[key + '_mean']} ± {record[key + '_std']}" if int(record["runs"]) > 1 else record[key + "_mean"]
 
 
+# --- extraction on Ray (docs/scaling.md) ---------------------------------------------------------
+
+RAY_EXTRACTION = BENCHMARKS / "ray" / "extract_cpu.json"
+CORPUS_SENTENCES, DAY_S = 80_000_000, 24 * 3600  # 10 million abstracts of about 8 sentences; one day
+
+
+def ray_engines() -> List[Dict]:
+    """scripts/benchmark_ray_extract.py's single process, then its Ray runs."""
+    report = read_json(RAY_EXTRACTION)
+    single = report["single_process"]
+    engines = [{"engine": "single process (`sinet-extract`)", "threads": f"{single['torch_threads']} threads",
+                "start": f"{single['load_s']:.1f} (model)", "run_s": single["extract_s"],
+                "steady": single["sentences_per_s"], "whole": single["end_to_end_sentences_per_s"]}]
+    engines += [{"engine": f"Ray, {run['workers']} worker{'s' * (run['workers'] > 1)}",
+                 "threads": f"{run['workers']} x {run['torch_threads_per_worker']} thread",
+                 "start": f"{run['ray_start_s']:.1f} (Ray)", "run_s": run["run_s"],
+                 "steady": run["sentences_per_s_steady"], "whole": run["sentences_per_s_with_ray_start"]}
+                for run in report["ray"]]
+    return engines
+
+
+def ray_measured() -> List[Dict]:
+    """Under what the figures of scripts/benchmark_ray_extract.py were measured."""
+    report = read_json(RAY_EXTRACTION)
+    machine = report["machine"]
+    busy = machine["load_average_before"][0] > machine["cpus"]
+    contended = " (more than its CPUs: contended figures)" if busy else ""
+    facts = [("input", f"{report['input']}; batch {report['batch_size']}, shards of {report['shard_lines']} lines"),
+             ("outputs identical to the single process's", "yes" if report["outputs_identical"] else "no"),
+             ("date", report["date"]), ("machine", f"{machine['platform']}, {machine['cpus']} CPUs"),
+             ("load average (1 min) before / after",
+              f"{machine['load_average_before'][0]} / {machine['load_average_after'][0]}{contended}"),
+             ("archive", report["archive_note"]), ("command", f"`{report['command']}`")]
+    return [{"what": what, "value": value} for what, value in facts]
+
+
+def ray_capacity() -> List[Dict]:
+    """Workers for the corpus in a day: a CPU worker at the measured 1-worker rate; a GPU worker
+    estimated at that rate divided by the host side's share of one-thread prediction."""
+    report = read_json(RAY_EXTRACTION)
+    cpu_rate = next(run for run in report["ray"] if run["workers"] == 1)["sentences_per_s_steady"]
+    share = report["model_share"]["model_share"]
+    gpu_rate = cpu_rate / (1 - share)
+    memory = f"{report['single_process']['peak_rss_mb']:,.0f} MB resident"
+    return [{"worker": "CPU: 1 core, 1 thread", "rate": f"{cpu_rate:.1f}",
+             "source": "measured (Ray, 1 worker, steady)",
+             "workers": f"{math.ceil(CORPUS_SENTENCES / (cpu_rate * DAY_S)):,}", "memory": memory},
+            {"worker": "GPU: 1 GPU, 1 core", "rate": f"{gpu_rate:.1f} (estimate)",
+             "source": f"**estimate**: the CPU rate / (1 − {share:.1%}), the model's measured share of one-thread "
+                       "prediction taken as free on the GPU",
+             "workers": f"{math.ceil(CORPUS_SENTENCES / (gpu_rate * DAY_S)):,} (estimate)",
+             "memory": f"{memory} + GPU memory (not measured)"}]
+
+
+
 # --- the declarations -----------------------------------------------------------------------------
 
 README, BENCHMARKS_PAGE, HISTORY_PAGE = "README.md", "docs/benchmarks.md", "docs/history.md"
 CMAN_PAGE, FIDELITY_PAGE, PREDICTION_PAGE = "docs/cman.md", "docs/fidelity.md", "docs/prediction.md"
 EXPERIMENTS_PAGE = "docs/experiments.md"
+SCALING_PAGE = "docs/scaling.md"
 AUTHORS = f"{SCIERC}/authors_code.json"
 # The authors' code was run here, but its command was not recorded: its figures are transcribed.
 AUTHORS_RUN = "authors' code, one run (transcribed, command not recorded)"
@@ -714,6 +771,13 @@ TABLES: List[Table] = [
                                                    *F1_HEADERS), [
         Group(plan_bootstraps("fidelity"), ("{label}", "{run}", "{model}", *BOOTSTRAP))],
         missing=plan_command("fidelity")),
+    Table("ray-measured", SCALING_PAGE, ("measurement", ""), [Group(ray_measured, ("{what}", "{value}"))]),
+    Table("ray-throughput", SCALING_PAGE, ("engine", "threads", "start-up s", "run s (Ray: with the workers' loading)",
+                                           "sentences/s, steady", "sentences/s, start to end"), [
+        Group(ray_engines, ("{engine}", "{threads}", "{start}", "{run_s:.1f}", "{steady:.1f}", "{whole:.1f}"))]),
+    Table("ray-capacity", SCALING_PAGE, ("worker", "sentences/s per worker", "source",
+                                         "workers for 80 M sentences in 24 h", "memory per worker"), [
+        Group(ray_capacity, ("{worker}", "{rate}", "{source}", "{workers}", "{memory}"))]),
 ]
 
 

@@ -1,11 +1,13 @@
 """`allennlp sinet-extract MODEL INPUT --output-file OUT`: entities and relations for every line of
 an input of any size, streamed, resumable, in the prediction format (docs/prediction.md and
-sinet_allen/predictors/extraction.py). Exits with status 1 when any line got an error record."""
+sinet_allen/predictors/extraction.py). Exits with status 1 when any line got an error record.
+`--engine ray --output-dir OUT` runs on Ray workers instead (sinet_allen/commands/ray_extract.py)."""
 import argparse
 import logging
 
 from allennlp.commands.subcommand import Subcommand
 
+from sinet_allen.commands.ray_extract import add_ray_arguments, extract_with_ray
 from sinet_allen.models.joint_ie_model import PRECISIONS
 from sinet_allen.predictors.extraction import INPUT_FORMATS, extract_file, load_predictor
 
@@ -20,8 +22,9 @@ class SinetExtract(Subcommand):
                        "streaming; exit status 1 when any line failed.")
         subparser = parser.add_parser(self.name, description=description, help=description)
         subparser.add_argument("archive_file", help="the model.tar.gz written by allennlp train")
-        subparser.add_argument("input_file", help="the input, one item per line")
-        subparser.add_argument("--output-file", required=True, help=(
+        subparser.add_argument("input_file", help=(
+            "the input, one item per line; with --engine ray also a folder or a glob of such files"))
+        subparser.add_argument("--output-file", help=(
             "where the results go; written as OUTPUT_FILE.partial and renamed when complete"))
         subparser.add_argument("--resume", action="store_true", help=(
             "continue OUTPUT_FILE.partial, left by a run that stopped, after its last complete line"))
@@ -32,6 +35,7 @@ class SinetExtract(Subcommand):
             "the model's inference_precision: bfloat16 runs a bfloat16 copy of the encoder"))
         subparser.add_argument("--input-format", choices=INPUT_FORMATS, default="auto", help=(
             "jsonl or text (a document per line); auto: by extension, .jsonl/.json or .txt"))
+        add_ray_arguments(subparser)
         subparser.set_defaults(func=extract_from_args)
         return subparser
 
@@ -39,6 +43,10 @@ class SinetExtract(Subcommand):
 def extract_from_args(args: argparse.Namespace) -> None:
     if args.batch_size < 1:
         raise SystemExit(f"sinet-extract: --batch-size must be at least 1, got {args.batch_size}")
+    if args.engine == "ray":
+        return extract_with_ray(args)
+    if args.output_file is None:
+        raise SystemExit("sinet-extract: --output-file is required (or --engine ray and --output-dir)")
     predictor = load_predictor(args.archive_file, args.cuda_device, args.inference_precision)
     summary = extract_file(predictor, args.input_file, args.output_file, args.input_format,
                            args.batch_size, args.resume)

@@ -87,9 +87,10 @@ def resolve_input_format(path: Union[str, Path], input_format: str = "auto") -> 
     return FORMAT_OF_EXTENSION[suffix]
 
 
-def numbered_inputs(lines: Iterable[bytes], input_format: str) -> Iterator[InputLine]:
-    """The predictor's input for each line of a file read in binary, numbered as the file counts lines."""
-    for number, raw in enumerate(lines, 1):
+def numbered_inputs(lines: Iterable[bytes], input_format: str, first_line: int = 1) -> Iterator[InputLine]:
+    """The predictor's input for each line of a file read in binary, numbered as the file counts lines
+    (`first_line` the number of the first line given: a part of a file starts further on)."""
+    for number, raw in enumerate(lines, first_line):
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as error:
