@@ -83,11 +83,12 @@ class JointIEReader(DatasetReader):
     symmetric_relations : `List[str]`, optional (default = `()`)
         The relation types whose head and tail can be swapped without changing the meaning. The
         data-set config declares them once and passes the same list to the model.
-    symmetric_reverse : `str`, optional (default = `"positive"`)
+    symmetric_reverse : `str`, optional (default = `"negative"`)
         What a training instance makes of the reverse of a gold relation of a symmetric type:
         `"positive"`, a positive in both orders; `"left_out"`, neither a positive nor a negative
         (SpERT before April 2021); `"negative"`, an ordinary unrelated pair that may be sampled as a
-        negative (the SINET authors' code, which stores the relation in its canonical order only).
+        negative (the SINET authors' code, which stores the relation in its canonical order only;
+        the default, as in the configs, so a reader built by hand trains what they train).
         With `bio_tags`, `"positive"` or `"negative"` (every word pair is scored, none left out).
     max_span_size : `int`, optional (default = `8`)
         The widest candidate span in words (gold entities are training candidates whatever their width).
@@ -124,7 +125,7 @@ class JointIEReader(DatasetReader):
         format: str = "auto",
         types_file: Optional[str] = None,
         symmetric_relations: Sequence[str] = (),
-        symmetric_reverse: str = "positive",
+        symmetric_reverse: str = "negative",
         max_span_size: int = 8,
         training_instances: bool = False,
         neg_entity_count: int = 100,

@@ -10,6 +10,7 @@ from allennlp.data import Batch, Vocabulary
 
 from conftest import FIXTURE_DATA, TINY_BERT, require_real_data
 from allennlp.common.checks import ConfigurationError
+from allennlp.common import Params
 
 from sinet_allen.dataset_readers.formats import load_types, read_sentences
 from sinet_allen.schema import FormatError
@@ -79,7 +80,8 @@ def candidates(instances):
 
 @pytest.mark.parametrize("max_span_size, neg_entities, neg_relations", [(8, 5, 3), (3, 100, 100), (2, 0, 0)])
 def test_training_instances(max_span_size, neg_entities, neg_relations):
-    training = reader(training_instances=True, max_span_size=max_span_size,
+    # "positive" (not the default) so that both orders of a symmetric relation are positives here.
+    training = reader(training_instances=True, max_span_size=max_span_size, symmetric_reverse="positive",
                       neg_entity_count=neg_entities, neg_relation_count=neg_relations)
     gold_sentences = sentences(SPERT / "train.json")
     instances = list(training.read(str(SPERT / "train.json")))
@@ -421,3 +423,16 @@ def test_an_unknown_symmetric_reverse_is_a_configuration_error():
     with pytest.raises(ConfigurationError, match="symmetric_reverse must be one of positive, left_out, "
                                                  "negative, got 'drop'"):
         reader(symmetric_reverse="drop")
+
+
+def test_the_readers_default_symmetric_reverse_is_the_configs():
+    """A reader built by hand trains what the configs train: the reverse of a symmetric gold
+    relation is an ordinary negative, not a second positive."""
+    configured = JointIEReader.from_params(Params({
+        "transformer_model": str(TINY_BERT), "types_file": str(TYPES), "symmetric_relations": sorted(SYMMETRIC)}))
+    assert configured.symmetric_reverse == "negative"
+    instances = list(reader(training_instances=True).read(str(SPERT / "train.json")))
+    positives = [(spans_of(instance)[head], spans_of(instance)[tail], labels)
+                 for instance in instances for (head, tail), labels in zip(*relation_pairs(instance)) if labels]
+    symmetric = [(head, tail) for head, tail, labels in positives if labels & SYMMETRIC]
+    assert symmetric and not {(tail, head) for head, tail in symmetric} & set(symmetric)
