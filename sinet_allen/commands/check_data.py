@@ -19,7 +19,8 @@ class SinetCheckData(Subcommand):
                        "entities and relations per type, (head type, relation, tail type) counts, nested and "
                        "overlapping entities, and every problem (invalid records, entities longer than the "
                        "maximum span size, sentences beyond the encoder's limit, duplicates, symmetric "
-                       "relations stored in both orders) with its file and record.")
+                       "relations stored in both orders) with its file and record. Exits with status 1 when "
+                       "it reports a problem or cannot read the file, 0 when it found none.")
         subparser = parser.add_parser(self.name, description=description, help=description)
         subparser.add_argument("data", type=Path, help="a SpERT-style .json or DyGIE-style .jsonl file")
         subparser.add_argument("--types", type=Path,
@@ -43,3 +44,5 @@ def check_data_from_args(args: argparse.Namespace) -> None:
     print(format_report(report))
     if args.json:
         write_json_atomically(args.json, report.as_json())
+    if report.problems:  # a script (or CI) checking data before training stops here
+        sys.exit(1)
