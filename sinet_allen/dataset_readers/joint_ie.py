@@ -45,7 +45,8 @@ class JointIEReader(DatasetReader):
     With `training_instances` (the training reader) an instance holds the gold entities plus up to
     `neg_entity_count` random non-entity spans, and the gold related pairs plus up to
     `neg_relation_count` unrelated pairs of gold entities, drawn afresh on every pass over the file
-    from a generator seeded with `seed` (and the worker's rank). Without `training_instances`
+    from a generator seeded with `seed`, the worker's rank and the number of the pass (`pass_number`,
+    which the `resampling` loader sets, so that data-loader workers draw fresh negatives too). Without `training_instances`
     (evaluation and prediction) the candidates are all spans of at most `max_span_size` words. The
     complete gold is kept in the metadata in both cases, so metrics also count what the model cannot
     propose; a relation of a symmetric type is stored in the order `canonical_relation` gives.
@@ -168,7 +169,10 @@ class JointIEReader(DatasetReader):
         self.token_indexers = {"tokens": PretrainedTransformerIndexer(transformer_model, max_length=max_length)}
         self.num_special_tokens = self.tokenizer.num_special_tokens_for_sequence()
         self._encoded: Dict[str, List[EncodedSentence]] = {}
-        self._passes = 0
+        # Seeds the negatives of the next pass over a file with `seed`; each pass advances it. The
+        # `resampling` loader sets it from its own count of passes before it starts data-loader
+        # workers, whose copies of the reader would otherwise all start from the same number.
+        self.pass_number = 0
         self._types: Optional[TypeInventory] = None
 
     @property
@@ -202,10 +206,14 @@ class JointIEReader(DatasetReader):
     # --- reading -------------------------------------------------------------------------------
 
     def _read(self, file_path: str) -> Iterable[Instance]:
-        rng = random.Random(f"{self.seed}/{self._worker_rank()}/{self._passes}")
-        self._passes += 1
+        rng = random.Random(f"{self.seed}/{self._worker_rank()}/{self.pass_number}")
+        self.pass_number += 1
         for encoded in self.shard_iterable(self._encode_file(str(file_path))):
-            yield self._instance(encoded, rng if self.training_instances else None)
+            # No indexers yet: a data-loader worker would carry copies of them (apply_token_indexers).
+            yield self._instance(encoded, rng if self.training_instances else None, token_indexers=None)
+
+    def apply_token_indexers(self, instance: Instance) -> None:
+        instance["tokens"].token_indexers = self.token_indexers  # type: ignore[attr-defined]
 
     def _worker_rank(self) -> int:
         # Each distributed or data-loader worker draws its own negatives.
@@ -302,14 +310,15 @@ class JointIEReader(DatasetReader):
         """An evaluation instance (all spans) for a tokenised sentence without gold; with a context
         window, the sentences `before` and `after` it in its document (token lists) are its context."""
         sentence = Sentence(tokens=list(tokens), entities=[], relations=[], source="input")
-        return self._instance(self.encode(sentence, before, after), rng=None)
+        return self._instance(self.encode(sentence, before, after), rng=None, token_indexers=self.token_indexers)
 
-    def _instance(self, encoded: EncodedSentence, rng: Optional[random.Random]) -> Instance:
+    def _instance(self, encoded: EncodedSentence, rng: Optional[random.Random],
+                  token_indexers: Optional[Dict[str, PretrainedTransformerIndexer]]) -> Instance:
         metadata = _metadata(encoded.sentence, self.symmetric_relations)
         if encoded.target is not None:  # where the model finds the sentence in the window
             metadata["target_wordpieces"] = encoded.target
         fields: Dict[str, Field] = {
-            "tokens": TextField(encoded.wordpieces, self.token_indexers),
+            "tokens": TextField(encoded.wordpieces, token_indexers),
             "metadata": MetadataField(metadata),
         }
         if self.bio_tags:
