@@ -105,7 +105,9 @@ class JointIEReader(DatasetReader):
     seed : `int`, optional (default = `13`)
         Seeds the negative sampling.
     strict : `bool`, optional (default = `True`)
-        Stop at the first invalid record or over-long sentence; with `False` skip it with a warning.
+        Stop at the first invalid record or over-long sentence; with `False` a training reader
+        skips it with a warning. An evaluation reader (without `training_instances`) always
+        stops: a skipped sentence's gold would leave the metric.
     max_wordpieces : `int`, optional (default = `512`)
         The encoder's input limit, [CLS] and [SEP] included; no limit with `max_length`.
     context_window : `int`, optional (default = `0`)
@@ -221,9 +223,15 @@ class JointIEReader(DatasetReader):
         rank = distributed.global_rank if distributed else 0
         return rank * 1000 + (worker.id if worker else 0)
 
+    @property
+    def skips_nothing(self) -> bool:
+        """Whether a record that cannot be read stops the reading: always for evaluation (its
+        gold would leave the metric), in training unless `strict` is false."""
+        return self.strict or not self.training_instances
+
     def _encode_file(self, file_path: str) -> List[EncodedSentence]:
         if file_path not in self._encoded:
-            sentences = read_sentences(file_path, self.format, types=self.types, strict=self.strict)
+            sentences = read_sentences(file_path, self.format, types=self.types, strict=self.skips_nothing)
             documents = [document for _, document in group_documents(sentences)]
             if self.context_window and all(len(document) == 1 for document in documents):
                 raise FormatError(
@@ -247,6 +255,9 @@ class JointIEReader(DatasetReader):
             return self.encode(document[k], before=[s.tokens for s in document[:k]],
                                after=[s.tokens for s in document[k + 1:]])
         except FormatError as error:
+            if not self.training_instances:
+                raise FormatError(f"{error}; an evaluation reader reads every sentence, so that no gold "
+                                  "leaves the metric unseen") from None
             if self.strict:
                 raise FormatError(f"{error}, or set the reader's strict: false to skip it") from None
             logger.warning("skipping: %s", error)

@@ -248,16 +248,16 @@ def long_file(tmp_path):
 
 def test_an_over_long_sentence_is_an_error_that_names_it(long_file):
     with pytest.raises(FormatError) as error:
-        list(reader().read(str(long_file)))
+        list(reader(training_instances=True).read(str(long_file)))
     message = str(error.value)
     assert "long.json, record 1" in message
     assert "602 wordpieces" in message and "512" in message
     assert "split" in message and "strict" in message
 
 
-def test_strict_false_skips_an_over_long_sentence_with_a_warning(long_file, caplog):
+def test_strict_false_skips_an_over_long_sentence_in_training_with_a_warning(long_file, caplog):
     with caplog.at_level(logging.WARNING, logger="sinet_allen"):
-        instances = list(reader(strict=False).read(str(long_file)))
+        instances = list(reader(strict=False, training_instances=True).read(str(long_file)))
     assert [i["metadata"].metadata["tokens"] for i in instances] == [["The", "model"], ["text", "."]]
     assert "long.json, record 1" in caplog.text and "skipped 1" in caplog.text
 
@@ -267,7 +267,19 @@ def test_a_file_without_a_sentence_to_read_is_an_error(tmp_path, records):
     path = tmp_path / "nothing.json"
     path.write_text(json.dumps(records))
     with pytest.raises(FormatError, match="nothing.json: the file yields no sentence to read"):
-        list(reader(strict=False).read(str(path)))  # evaluated, no sentence would score zero
+        list(reader(strict=False, training_instances=True).read(str(path)))
+
+
+@pytest.mark.parametrize("record, problem", [
+    ({"tokens": ["word"] * 600, "entities": [{"type": "Task", "start": 0, "end": 1}]}, "602 wordpieces"),
+    ({"tokens": ["a"], "entities": [{"type": "Nonsense", "start": 0, "end": 1}]}, "unknown entity type 'Nonsense'"),
+])
+def test_an_evaluation_reader_never_skips_a_sentence_and_its_gold(tmp_path, record, problem):
+    path = tmp_path / "test.json"
+    path.write_text(json.dumps([{"tokens": ["The", "model"], "entities": [], "relations": []},
+                                {"relations": [], **record}]))
+    with pytest.raises(FormatError, match=f"test.json, record 1.*{problem}"):
+        list(reader(strict=False).read(str(path)))
 
 
 def test_a_missing_types_file_says_where_it_was_looked_for(tmp_path, monkeypatch):
