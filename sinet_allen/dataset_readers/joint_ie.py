@@ -16,6 +16,7 @@ from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 
 from sinet_allen.dataset_readers.bio import bio_tags, flat_entities
 from sinet_allen.dataset_readers.formats import load_types, read_sentences
+from sinet_allen.modules.portable_transformer import encoder_source
 from sinet_allen.schema import (NO_ENTITY, FormatError, Mention, Relation, Sentence, TypeInventory, canonical_relation,
                                 group_documents)
 
@@ -74,6 +75,8 @@ class JointIEReader(DatasetReader):
 
     transformer_model : `str`
         The encoder's Hugging Face name or local path; its tokenizer splits the words into wordpieces.
+        Where that folder is gone, a model archive's copy of the tokenizer is read instead
+        (sinet_allen/modules/portable_transformer.py).
     format : `str`, optional (default = `"auto"`)
         `"spert"` (a JSON list of sentences), `"dygie"` (JSON lines of documents), or `"auto"` to tell
         them apart by the file's first character.
@@ -120,6 +123,9 @@ class JointIEReader(DatasetReader):
     bio_tags : `bool`, optional (default = `False`)
         The BIO view described above (for the `cman` model) instead of span candidates; then
         `max_span_size` and the negative counts play no part.
+    serialization_dir : `str`, optional (default = `None`)
+        Given by AllenNLP: the training folder, or the unpacked archive being loaded (where the
+        encoder's copy is looked for).
     """
 
     def __init__(
@@ -140,9 +146,12 @@ class JointIEReader(DatasetReader):
         max_length: Optional[int] = None,
         bio_tags: bool = False,
         negative_sampling: Optional[bool] = None,  # the name of `training_instances` in older archives
+        serialization_dir: Optional[str] = None,
         **kwargs,
     ) -> None:
-        super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs)
+        super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True,
+                         serialization_dir=serialization_dir, **kwargs)
+        transformer_model, _ = encoder_source(transformer_model, serialization_dir)
         if negative_sampling is not None:
             training_instances = negative_sampling
         if symmetric_reverse not in SYMMETRIC_REVERSE:
