@@ -10,6 +10,7 @@ from sinet_allen.data_report import check_data, encoder_of, format_report
 from sinet_allen.dataset_readers.formats import load_types
 from sinet_allen.schema import FormatError
 from sinet_allen.files import write_json_atomically
+from sinet_allen.commands.silent import add_silent_option, silence_if_asked
 
 
 @Subcommand.register("sinet-check-data")
@@ -30,11 +31,13 @@ class SinetCheckData(Subcommand):
         subparser.add_argument("--max-span-size", type=int,
                                help="the longest entity in words (default: the model's, else 8)")
         subparser.add_argument("--json", type=Path, help="also write the report, every problem included, as JSON")
+        add_silent_option(subparser)
         subparser.set_defaults(func=check_data_from_args)
         return subparser
 
 
 def check_data_from_args(args: argparse.Namespace) -> None:
+    silence_if_asked(args)
     try:
         types = load_types(args.types) if args.types else None
         encoder = encoder_of(args.model) if args.model else None

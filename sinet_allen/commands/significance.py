@@ -17,6 +17,7 @@ from allennlp.common.checks import ConfigurationError
 from sinet_allen.experiments.bootstrap import Comparison, count_array, paired_bootstrap, paired_records
 from sinet_allen.metrics.joint_ie_f1 import TASK_LABELS
 from sinet_allen.predictors.prediction_format import read_predictions
+from sinet_allen.commands.silent import add_silent_option, silence_if_asked
 
 
 @Subcommand.register("sinet-significance")
@@ -36,11 +37,13 @@ class SinetSignificance(Subcommand):
         subparser.add_argument("--archive", type=Path, help="a model.tar.gz whose config names the symmetric types")
         subparser.add_argument("--config", type=Path, help="a training config naming the symmetric types")
         subparser.add_argument("--output", type=Path, help="also write the results as JSON here")
+        add_silent_option(subparser)
         subparser.set_defaults(func=significance_from_args)
         return subparser
 
 
 def significance_from_args(args: argparse.Namespace) -> Dict[str, Comparison]:
+    silence_if_asked(args)
     try:
         return compare_systems(args)
     except (ValueError, OSError, tarfile.TarError, ConfigurationError) as error:
