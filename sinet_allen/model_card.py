@@ -13,7 +13,7 @@ import shlex
 import sys
 import tarfile
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, List, Mapping, Optional
 
 import torch
 
