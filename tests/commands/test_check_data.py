@@ -51,3 +51,14 @@ def test_a_file_without_problems_passes(tmp_path, capsys):
     data.write_text(json.dumps([record(["We", "use", "CRFs", "."], [("Method", 2, 3)])]))
     run("sinet-check-data", data, "--types", TYPES)  # returns: exit status 0
     assert "problems (0):" in capsys.readouterr().out
+
+
+def test_a_model_archive_is_checked_without_its_encoder_folder(tmp_path, monkeypatch, capsys, fixture_archive):
+    """The archive's config names the encoder relative to the repository: from elsewhere the
+    archive's copy of the tokenizer serves."""
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps([record(["word"] * 600, [])]))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        run("sinet-check-data", data, "--model", fixture_archive)
+    assert "the sentence has 602 wordpieces, more than the encoder's limit of 512" in capsys.readouterr().out
