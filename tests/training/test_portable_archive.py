@@ -1,5 +1,6 @@
 """A model archive travels: it carries the encoder's configuration and tokenizer files (no
 weights) and a model card, and predicts after it moved and the encoder folder is gone."""
+import argparse
 import datetime
 import json
 import shutil
@@ -88,7 +89,7 @@ def test_the_model_card_says_what_the_model_is_and_names_no_machine_or_absolute_
     rel_strict = f"| Rel+ | {100 * metrics['best_validation_rel_strict_precision']:.2f} |"
     assert rel_strict in card
     assert str(root) not in card and str(REPO) not in card and socket.gethostname() not in card
-    SinetCard().add_subparser(__import__("argparse").ArgumentParser().add_subparsers())
-    from sinet_allen.commands.card import print_card_from_args
-    print_card_from_args(__import__("argparse").Namespace(model=root / "run" / "model.tar.gz"))
+    command = SinetCard().add_subparser(argparse.ArgumentParser().add_subparsers())
+    args = command.parse_args([str(root / "run" / "model.tar.gz")])
+    args.func(args)  # allennlp sinet-card MODEL
     assert capsys.readouterr().out == card
