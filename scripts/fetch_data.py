@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Download the public data sets from their official sources into $SINET_DATA_DIR (default ./data).
+"""Download the public data sets from their official sources into $SINET_DATA_DIR (default ./data,
+as for training: sinet_allen/settings.py).
 
     python scripts/fetch_data.py [--datasets scierc conll04 ade scierc_dygie] [--dry-run]
 
@@ -24,6 +25,7 @@ from typing import Dict, NamedTuple, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # a checkout without pip install
 from sinet_allen.files import atomic_output  # noqa: E402
+from sinet_allen.settings import DEFAULT_DATA_DIR  # noqa: E402
 
 SPERT_URL = "http://lavis.cs.hs-rm.de/storage/spert/public/datasets"
 SCIERC_ARCHIVE_URL = "http://nlp.cs.washington.edu/sciIE/data/sciERC_processed.tar.gz"
@@ -85,8 +87,8 @@ def download(url: str, out, timeout: float) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path,
-                        default=Path(os.environ.get("SINET_DATA_DIR", "data")),
-                        help="target folder (default: $SINET_DATA_DIR, else ./data)")
+                        default=Path(os.environ.get("SINET_DATA_DIR", DEFAULT_DATA_DIR)),
+                        help=f"target folder (default: $SINET_DATA_DIR, else ./{DEFAULT_DATA_DIR})")
     parser.add_argument("--datasets", nargs="+", default=DEFAULT_DATASETS,
                         choices=list(plan()), help="default: %(default)s")
     parser.add_argument("--dry-run", action="store_true", help="only print what would be fetched")

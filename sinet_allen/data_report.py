@@ -1,16 +1,19 @@
 """A report on a training-format data file before training: what it holds and what a model trained
 on it cannot learn or would learn twice, every problem named by its file and record."""
+import contextlib
 import itertools
 import json
 import tarfile
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 from sinet_allen.dataset_readers.formats import read_sentences
 from sinet_allen.schema import FormatError, Sentence, TypeInventory
 from sinet_allen.dataset_readers.joint_ie import JointIEReader
+from sinet_allen.modules.portable_transformer import ENCODER_FOLDER
 
 DEFAULT_MAX_SPAN_SIZE = 8  # the template's, training_config/sinet.libsonnet
 
@@ -30,8 +33,25 @@ def encoder_of(model: str) -> Encoder:
     config = _training_config(Path(model)) or {}
     settings = config.get("validation_dataset_reader") or config.get("dataset_reader") or {}
     transformer = settings.get("transformer_model", model)
-    reader = JointIEReader(transformer, max_wordpieces=settings.get("max_wordpieces", 512))
+    with _archived_encoder(Path(model)) as serialization_dir:  # where the encoder's folder is gone
+        reader = JointIEReader(transformer, max_wordpieces=settings.get("max_wordpieces", 512),
+                               serialization_dir=serialization_dir)
     return Encoder(transformer, reader, settings.get("max_span_size", DEFAULT_MAX_SPAN_SIZE))
+
+
+@contextlib.contextmanager
+def _archived_encoder(path: Path) -> Iterator[Optional[str]]:
+    """A folder holding the model's copy of its encoder files (`encoder/`), if it has one: the
+    serialization folder itself, or the copy unpacked from the archive."""
+    if path.is_dir():
+        yield str(path)
+    elif path.is_file() and tarfile.is_tarfile(path):
+        with tempfile.TemporaryDirectory() as folder, tarfile.open(path) as archive:
+            members = [member for member in archive.getmembers() if member.name.startswith(f"{ENCODER_FOLDER}/")]
+            archive.extractall(folder, members, filter="data")
+            yield folder
+    else:
+        yield None
 
 
 def _training_config(path: Path) -> Optional[Dict[str, Any]]:

@@ -6,9 +6,12 @@ an undefined one, so the plugin fills in documented defaults when it is imported
 """
 import os
 
+DEFAULT_DATA_DIR = "data"
+
 CONFIG_DEFAULTS = {
-    # Root holding scierc/, conll04/, ade/, ace04/, ace05/ (the layout of ../shared/data).
-    "SINET_DATA_DIR": "data",
+    # Root holding scierc/, conll04/, ade/, ace04/, ace05/: `data` in the working folder, the
+    # default of the Makefile (the checkout's data/) and of scripts/fetch_data.py too.
+    "SINET_DATA_DIR": DEFAULT_DATA_DIR,
     # Empty means "the paper's encoder for this data set"; else a Hugging Face name or a local path.
     "SINET_ENCODER": "",
     # Seeds python, numpy, torch and the reader's negative sampling.

@@ -78,7 +78,9 @@ local devices = env('SINET_CUDA_DEVICES');
   model: {
     type: 'sinet',
     embedder: { token_embedders: { tokens: {
-      type: 'pretrained_transformer',
+      // AllenNLP's pretrained_transformer, read from the archive's copy of the encoder's
+      // configuration when the encoder's folder is gone (sinet_allen/modules/portable_transformer.py).
+      type: 'portable_transformer',
       model_name: $.encoder,
       max_length: $.max_length,
       // The pooler (a dense layer over [CLS] for next-sentence prediction) is never read: not
@@ -125,8 +127,11 @@ local devices = env('SINET_CUDA_DEVICES');
     learning_rate_scheduler: { type: 'linear_warmup_fraction', warmup_fraction: $.warmup_fraction },
     checkpointer: { keep_most_recent_by_count: 1 },
     // On CPU: reuse freed memory instead of mapping the large gradients afresh every step.
-    callbacks: [{ type: 'reuse_freed_memory' }],
+    // archive_extras: the encoder's configuration and tokenizer files, and the model card.
+    callbacks: [{ type: 'reuse_freed_memory' }, { type: 'archive_extras' }],
   },
+  // The archive carries them (sinet_allen/training/archive_extras.py): it predicts anywhere.
+  include_in_archive: ['encoder', 'model_card.md'],
 } + (
   local device_ids = if devices == '' then [] else [std.parseInt(d) for d in std.split(devices, ',')];
   local num_nodes = std.parseInt(env('SINET_NUM_NODES'));

@@ -8,6 +8,7 @@ from allennlp.commands.subcommand import Subcommand
 
 from sinet_allen.experiments.grid import SPLIT_DATA_KEYS, check_folds_are_read, plan_runs, run_grid
 from sinet_allen.experiments.results_table import to_markdown, write_results_table
+from sinet_allen.commands.silent import add_silent_option, silence_if_asked
 
 
 @Subcommand.register("sinet-experiment")
@@ -35,11 +36,13 @@ class SinetExperiment(Subcommand):
         subparser.add_argument("--cuda-device", type=int, default=None,
                                help="GPU for evaluation; default: 0 if one is available, else the CPU")
         subparser.add_argument("--eval-batch-size", type=int, default=32, help="batch size for evaluation")
+        add_silent_option(subparser)
         subparser.set_defaults(func=run_experiment_from_args)
         return subparser
 
 
 def run_experiment_from_args(args: argparse.Namespace) -> None:
+    silence_if_asked(args)
     if not args.configs and not args.table_only:
         raise SystemExit("sinet-experiment: give at least one config (or --table-only)")
     model = "final" if args.final_model else "best"

@@ -4,6 +4,7 @@ in the prediction format with gold (`allennlp evaluate --predictions-output-file
 sinet-experiment`'s `<split>_predictions.jsonl`)."""
 import argparse
 import json
+import sys
 import tarfile
 from dataclasses import asdict
 from pathlib import Path
@@ -11,17 +12,20 @@ from typing import Dict, List, Tuple
 
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common import Params
+from allennlp.common.checks import ConfigurationError
 
 from sinet_allen.experiments.bootstrap import Comparison, count_array, paired_bootstrap, paired_records
 from sinet_allen.metrics.joint_ie_f1 import TASK_LABELS
 from sinet_allen.predictors.prediction_format import read_predictions
+from sinet_allen.commands.silent import add_silent_option, silence_if_asked
 
 
 @Subcommand.register("sinet-significance")
 class SinetSignificance(Subcommand):
     def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description = ("Paired bootstrap test between two systems' predictions (with gold) on the same "
-                       "sentences; p = share of resamples in which B's F1 does not exceed A's.")
+                       "sentences; p = share of resamples in which B's F1 does not exceed A's. An input it "
+                       "cannot use is a one-line error naming the file (and line) and exit status 1.")
         subparser = parser.add_parser(self.name, description=description, help=description)
         subparser.add_argument("system_a", type=Path, help="predictions of the baseline")
         subparser.add_argument("system_b", type=Path, help="predictions of the system claimed to be better")
@@ -33,13 +37,29 @@ class SinetSignificance(Subcommand):
         subparser.add_argument("--archive", type=Path, help="a model.tar.gz whose config names the symmetric types")
         subparser.add_argument("--config", type=Path, help="a training config naming the symmetric types")
         subparser.add_argument("--output", type=Path, help="also write the results as JSON here")
+        add_silent_option(subparser)
         subparser.set_defaults(func=significance_from_args)
         return subparser
 
 
 def significance_from_args(args: argparse.Namespace) -> Dict[str, Comparison]:
+    silence_if_asked(args)
+    try:
+        return compare_systems(args)
+    except (ValueError, OSError, tarfile.TarError, ConfigurationError) as error:
+        sys.exit(f"sinet-significance: error: {error}")
+
+
+def compare_systems(args: argparse.Namespace) -> Dict[str, Comparison]:
+    """Prints (and with `--output` writes) the bootstrap comparison of the two prediction files;
+    a ValueError or OSError names the file at fault."""
     records_a = read_predictions(args.system_a)
-    records_b = paired_records(records_a, read_predictions(args.system_b))
+    try:
+        records_b = paired_records(records_a, read_predictions(args.system_b))
+    except ValueError as error:
+        if str(args.system_b) in str(error):  # read_predictions named the file and line already
+            raise
+        raise ValueError(f"{args.system_b} against {args.system_a}: {error}") from None
     symmetric, origin = symmetric_relations(args)
     comparisons = paired_bootstrap(count_array(records_a, symmetric), count_array(records_b, symmetric),
                                    args.samples, args.seed)
@@ -61,14 +81,11 @@ def symmetric_relations(args: argparse.Namespace) -> Tuple[List[str], str]:
     if args.symmetric is not None:
         return list(args.symmetric), "--symmetric"
     if args.archive:
-        with tarfile.open(args.archive) as archive:
-            config = json.load(archive.extractfile("config.json"))
-        return _model_symmetric(config, args.archive), str(args.archive)
+        return _model_symmetric(_archived_config(args.archive), args.archive), str(args.archive)
     if args.config:
-        return _model_symmetric(Params.from_file(str(args.config)).as_dict(quiet=True), args.config), str(args.config)
+        return _model_symmetric(_training_config(args.config), args.config), str(args.config)
     run_configs = [path.parent / "config.json" for path in (args.system_a, args.system_b)]
-    found = {str(path): _model_symmetric(json.loads(path.read_text(encoding="utf-8")), path)
-             for path in run_configs if path.exists()}
+    found = {str(path): _model_symmetric(_json_file(path), path) for path in run_configs if path.exists()}
     if len({tuple(types) for types in found.values()}) > 1:
         raise ValueError(f"the runs' configs disagree on the symmetric relation types: {found}; "
                          "give --symmetric to choose")
@@ -77,12 +94,38 @@ def symmetric_relations(args: argparse.Namespace) -> Tuple[List[str], str]:
     return [], "no run config beside the prediction files; give --symmetric, --archive or --config"
 
 
+def _archived_config(path: Path) -> Dict:
+    with tarfile.open(path) as archive:
+        try:
+            config = archive.extractfile("config.json")
+        except KeyError:
+            raise ValueError(f"{path}: no config.json inside; is it a model archive?") from None
+        try:
+            return json.load(config)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}, config.json, line {error.lineno}: not valid JSON ({error.msg})") from None
+
+
 def _model_symmetric(config: Dict, where: Path) -> List[str]:
     """The model's `symmetric_relations`: none when the config leaves them out (the model's default)."""
     types = config.get("model", {}).get("symmetric_relations", [])
     if not isinstance(types, list) or not all(isinstance(name, str) for name in types):
         raise ValueError(f"{where}: model.symmetric_relations must be a list of relation types, got {types!r}")
     return sorted(types)
+
+
+def _training_config(path: Path) -> Dict:
+    try:
+        return Params.from_file(str(path)).as_dict(quiet=True)
+    except RuntimeError as error:  # jsonnet's syntax and evaluation errors, which name the line
+        raise ValueError(f"{path}: not a valid config: {str(error).splitlines()[0]}") from None
+
+
+def _json_file(path: Path) -> Dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}, line {error.lineno}: not valid JSON ({error.msg})") from None
 
 
 def format_table(comparisons: Dict[str, Comparison]) -> str:

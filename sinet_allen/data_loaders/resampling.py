@@ -6,7 +6,7 @@ from typing import Iterator, Optional
 import numpy
 import torch
 
-from allennlp.data import DataLoader, DatasetReader
+from allennlp.data import DataLoader, DatasetReader, Instance
 from allennlp.data.data_loaders import MultiProcessDataLoader
 from allennlp.data.data_loaders.multiprocess_data_loader import DatasetReaderInput
 
@@ -21,6 +21,11 @@ class ResamplingDataLoader(MultiProcessDataLoader):
     the seed and the epoch. `allennlp train --recover` re-reads the finished epochs without training
     (dropout) or validating (the bucket sampler draws from `random`) on them, so without this a
     resumed run would drift away from an uninterrupted one.
+
+    Every pass over the file (an epoch, the count above, a vocabulary) is numbered, and a reader
+    with a `pass_number` (the `joint_ie` reader) is given the number before the pass starts, so
+    that data-loader workers (`num_workers > 0`), which read from copies of the reader, draw fresh
+    negatives every epoch as the main process does.
 
     Registered as a `DataLoader` with name "resampling".
 
@@ -54,6 +59,7 @@ class ResamplingDataLoader(MultiProcessDataLoader):
         self._num_batches = None
         self.seed = seed
         self._epochs_started = 0
+        self._passes_started = 0
 
     def __iter__(self) -> Iterator:
         if self.seed is not None:
@@ -62,7 +68,21 @@ class ResamplingDataLoader(MultiProcessDataLoader):
             numpy.random.seed(epoch_seed)
             torch.manual_seed(epoch_seed)
         self._epochs_started += 1
+        if self.num_workers > 0:  # the workers read the file: iter_instances is not called
+            self._start_pass()
         return super().__iter__()
+
+    def iter_instances(self) -> Iterator[Instance]:
+        self._start_pass()
+        yield from super().iter_instances()
+
+    def _start_pass(self) -> None:
+        """Numbers the pass over the file about to start, in the reader that draws its negatives
+        (see `JointIEReader.pass_number`): the workers started for it copy the reader as it is
+        now. In the main process the reader counts the same passes itself."""
+        if hasattr(self.reader, "pass_number"):
+            self.reader.pass_number = self._passes_started
+        self._passes_started += 1
 
     def __len__(self) -> int:
         if self.batches_per_epoch is not None:

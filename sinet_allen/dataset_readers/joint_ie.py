@@ -16,6 +16,7 @@ from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 
 from sinet_allen.dataset_readers.bio import bio_tags, flat_entities
 from sinet_allen.dataset_readers.formats import load_types, read_sentences
+from sinet_allen.modules.portable_transformer import encoder_source
 from sinet_allen.schema import (NO_ENTITY, FormatError, Mention, Relation, Sentence, TypeInventory, canonical_relation,
                                 group_documents)
 
@@ -46,7 +47,8 @@ class JointIEReader(DatasetReader):
     With `training_instances` (the training reader) an instance holds the gold entities plus up to
     `neg_entity_count` random non-entity spans, and the gold related pairs plus up to
     `neg_relation_count` unrelated pairs of gold entities, drawn afresh on every pass over the file
-    from a generator seeded with `seed` (and the worker's rank). Without `training_instances`
+    from a generator seeded with `seed`, the worker's rank and the number of the pass (`pass_number`,
+    which the `resampling` loader sets, so that data-loader workers draw fresh negatives too). Without `training_instances`
     (evaluation and prediction) the candidates are all spans of at most `max_span_size` words. The
     complete gold is kept in the metadata in both cases, so metrics also count what the model cannot
     propose; a relation of a symmetric type is stored in the order `canonical_relation` gives.
@@ -74,6 +76,8 @@ class JointIEReader(DatasetReader):
 
     transformer_model : `str`
         The encoder's Hugging Face name or local path; its tokenizer splits the words into wordpieces.
+        Where that folder is gone, a model archive's copy of the tokenizer is read instead
+        (sinet_allen/modules/portable_transformer.py).
     format : `str`, optional (default = `"auto"`)
         `"spert"` (a JSON list of sentences), `"dygie"` (JSON lines of documents), or `"auto"` to tell
         them apart by the file's first character.
@@ -84,11 +88,12 @@ class JointIEReader(DatasetReader):
     symmetric_relations : `List[str]`, optional (default = `()`)
         The relation types whose head and tail can be swapped without changing the meaning. The
         data-set config declares them once and passes the same list to the model.
-    symmetric_reverse : `str`, optional (default = `"positive"`)
+    symmetric_reverse : `str`, optional (default = `"negative"`)
         What a training instance makes of the reverse of a gold relation of a symmetric type:
         `"positive"`, a positive in both orders; `"left_out"`, neither a positive nor a negative
         (SpERT before April 2021); `"negative"`, an ordinary unrelated pair that may be sampled as a
-        negative (the SINET authors' code, which stores the relation in its canonical order only).
+        negative (the SINET authors' code, which stores the relation in its canonical order only;
+        the default, as in the configs, so a reader built by hand trains what they train).
         With `bio_tags`, `"positive"` or `"negative"` (every word pair is scored, none left out).
     max_span_size : `int`, optional (default = `8`)
         The widest candidate span in words (gold entities are training candidates whatever their width).
@@ -104,7 +109,9 @@ class JointIEReader(DatasetReader):
     seed : `int`, optional (default = `13`)
         Seeds the negative sampling.
     strict : `bool`, optional (default = `True`)
-        Stop at the first invalid record or over-long sentence; with `False` skip it with a warning.
+        Stop at the first invalid record or over-long sentence; with `False` a training reader
+        skips it with a warning. An evaluation reader (without `training_instances`) always
+        stops: a skipped sentence's gold would leave the metric.
     max_wordpieces : `int`, optional (default = `512`)
         The encoder's input limit, [CLS] and [SEP] included; no limit with `max_length`.
     context_window : `int`, optional (default = `0`)
@@ -128,6 +135,9 @@ class JointIEReader(DatasetReader):
         sentence alone), drawn per instance and pass from the sampling generator, so the same for
         the same `seed` (FLERT's context dropout, Schweter & Akbik 2020). The model then learns to
         read a sentence both ways; evaluation and prediction read the window as configured.
+    serialization_dir : `str`, optional (default = `None`)
+        Given by AllenNLP: the training folder, or the unpacked archive being loaded (where the
+        encoder's copy is looked for).
     """
 
     def __init__(
@@ -136,7 +146,7 @@ class JointIEReader(DatasetReader):
         format: str = "auto",
         types_file: Optional[str] = None,
         symmetric_relations: Sequence[str] = (),
-        symmetric_reverse: str = "positive",
+        symmetric_reverse: str = "negative",
         max_span_size: int = 8,
         training_instances: bool = False,
         neg_entity_count: int = 100,
@@ -150,9 +160,12 @@ class JointIEReader(DatasetReader):
         boundary_neighbours: int = 0,
         context_dropout: float = 0.0,
         negative_sampling: Optional[bool] = None,  # the name of `training_instances` in older archives
+        serialization_dir: Optional[str] = None,
         **kwargs,
     ) -> None:
-        super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs)
+        super().__init__(manual_distributed_sharding=True, manual_multiprocess_sharding=True,
+                         serialization_dir=serialization_dir, **kwargs)
+        transformer_model, _ = encoder_source(transformer_model, serialization_dir)
         if negative_sampling is not None:
             training_instances = negative_sampling
         if symmetric_reverse not in SYMMETRIC_REVERSE:
@@ -190,7 +203,10 @@ class JointIEReader(DatasetReader):
         self.token_indexers = {"tokens": PretrainedTransformerIndexer(transformer_model, max_length=max_length)}
         self.num_special_tokens = self.tokenizer.num_special_tokens_for_sequence()
         self._encoded: Dict[str, List[EncodedSentence]] = {}
-        self._passes = 0
+        # Seeds the negatives of the next pass over a file with `seed`; each pass advances it. The
+        # `resampling` loader sets it from its own count of passes before it starts data-loader
+        # workers, whose copies of the reader would otherwise all start from the same number.
+        self.pass_number = 0
         self._types: Optional[TypeInventory] = None
 
     @property
@@ -224,16 +240,20 @@ class JointIEReader(DatasetReader):
     # --- reading -------------------------------------------------------------------------------
 
     def _read(self, file_path: str) -> Iterable[Instance]:
-        rng = random.Random(f"{self.seed}/{self._worker_rank()}/{self._passes}")
-        self._passes += 1
+        rng = random.Random(f"{self.seed}/{self._worker_rank()}/{self.pass_number}")
+        self.pass_number += 1
         for encoded in self.shard_iterable(self._encode_file(str(file_path))):
             if not self.training_instances:
-                yield self._instance(encoded, None)
+                # No indexers yet: a data-loader worker would carry copies of them (apply_token_indexers).
+                yield self._instance(encoded, None, token_indexers=None)
                 continue
             # Drawn only when asked for, so that without context dropout the negatives stay the same.
             if self.context_dropout and rng.random() < self.context_dropout:
                 encoded = encoded.alone
-            yield self._instance(encoded, rng)
+            yield self._instance(encoded, rng, token_indexers=None)
+
+    def apply_token_indexers(self, instance: Instance) -> None:
+        instance["tokens"].token_indexers = self.token_indexers  # type: ignore[attr-defined]
 
     def _worker_rank(self) -> int:
         # Each distributed or data-loader worker draws its own negatives.
@@ -241,9 +261,15 @@ class JointIEReader(DatasetReader):
         rank = distributed.global_rank if distributed else 0
         return rank * 1000 + (worker.id if worker else 0)
 
+    @property
+    def skips_nothing(self) -> bool:
+        """Whether a record that cannot be read stops the reading: always for evaluation (its
+        gold would leave the metric), in training unless `strict` is false."""
+        return self.strict or not self.training_instances
+
     def _encode_file(self, file_path: str) -> List[EncodedSentence]:
         if file_path not in self._encoded:
-            sentences = read_sentences(file_path, self.format, types=self.types, strict=self.strict)
+            sentences = read_sentences(file_path, self.format, types=self.types, strict=self.skips_nothing)
             documents = [document for _, document in group_documents(sentences)]
             if self.context_window and all(len(document) == 1 for document in documents):
                 raise FormatError(
@@ -270,6 +296,9 @@ class JointIEReader(DatasetReader):
                 encoded.alone = self.encode(document[k])
             return encoded
         except FormatError as error:
+            if not self.training_instances:
+                raise FormatError(f"{error}; an evaluation reader reads every sentence, so that no gold "
+                                  "leaves the metric unseen") from None
             if self.strict:
                 raise FormatError(f"{error}, or set the reader's strict: false to skip it") from None
             logger.warning("skipping: %s", error)
@@ -333,14 +362,15 @@ class JointIEReader(DatasetReader):
         """An evaluation instance (all spans) for a tokenised sentence without gold; with a context
         window, the sentences `before` and `after` it in its document (token lists) are its context."""
         sentence = Sentence(tokens=list(tokens), entities=[], relations=[], source="input")
-        return self._instance(self.encode(sentence, before, after), rng=None)
+        return self._instance(self.encode(sentence, before, after), rng=None, token_indexers=self.token_indexers)
 
-    def _instance(self, encoded: EncodedSentence, rng: Optional[random.Random]) -> Instance:
+    def _instance(self, encoded: EncodedSentence, rng: Optional[random.Random],
+                  token_indexers: Optional[Dict[str, PretrainedTransformerIndexer]]) -> Instance:
         metadata = _metadata(encoded.sentence, self.symmetric_relations)
         if encoded.target is not None:  # where the model finds the sentence in the window
             metadata["target_wordpieces"] = encoded.target
         fields: Dict[str, Field] = {
-            "tokens": TextField(encoded.wordpieces, self.token_indexers),
+            "tokens": TextField(encoded.wordpieces, token_indexers),
             "metadata": MetadataField(metadata),
         }
         if self.bio_tags:

@@ -23,6 +23,7 @@ from allennlp.training import Checkpointer
 
 from sinet_allen.evaluation.sentence_serializer import SentenceSerializer
 from sinet_allen.files import write_json_atomically
+from sinet_allen.model_card import add_evaluation
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +132,8 @@ def evaluate(directory: Path, split: str, cuda_device: int, batch_size: int, mod
     loader.index_with(archive.model.vocab)
     evaluator = SimpleEvaluator(SentenceSerializer(), cuda_device=cuda_device)
     metrics = evaluator(archive.model, loader, predictions_output_file=predictions_file(directory, split, model))
+    if model == "best":  # the archived model: its card gets the figures
+        add_evaluation(directory, data_path, metrics)
     write_json_atomically(metrics_file(directory, split, model), metrics)
 
 

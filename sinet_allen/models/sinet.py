@@ -14,6 +14,7 @@ from allennlp.modules.seq2vec_encoders import ClsPooler
 from allennlp.nn import InitializerApplicator
 from allennlp.nn.util import batched_index_select, get_text_field_mask
 
+from sinet_allen.metrics.left_out import LeftOutCounts
 from sinet_allen.schema import NO_ENTITY
 from sinet_allen.models.attention_recorder import word_ranges
 from sinet_allen.models.decoding import (decode_entities, decode_relations, decoded_output, drop_overlaps, ordered_pairs,
@@ -24,6 +25,10 @@ from sinet_allen.modules.fast_dropout import use_fast_dropout
 from sinet_allen.modules.range_span_extractors import RangeMaxSpanExtractor
 from sinet_allen.modules.task_interaction import TaskInteraction, TaskViews
 from sinet_allen.modules.task_projection import LinearTaskProjection, TaskProjection
+
+# The metrics that count what the model's limits leave out of evaluation (never dropped unseen).
+TOO_MANY_ENTITIES = "entities_beyond_max_relation_entities"
+TOO_WIDE_GOLD = "gold_entities_wider_than_max_span_size"
 
 
 @Model.register("sinet")
@@ -95,6 +100,9 @@ class Sinet(JointIEModel):
         Relation types without direction: decoded and scored head-before-tail.
     max_relation_entities : `int`, optional (default = `100`)
         At inference, the number of best kept spans (by entity score) whose ordered pairs are scored.
+        The entities left out are counted in the metric `entities_beyond_max_relation_entities`
+        (and, like gold entities wider than any candidate span, `gold_entities_wider_than_max_span_size`,
+        warned about once).
     max_pairs : `int`, optional (default = `20000`)
         At inference, pairs scored at a time per batch, a bound on memory.
     per_type_metrics : `bool`, optional (default = `False`)
@@ -179,6 +187,13 @@ class Sinet(JointIEModel):
         self.overlapping_entities = overlapping_entities
         self.max_relation_entities = max_relation_entities
         self.max_pairs = max_pairs
+        self.left_out = LeftOutCounts({
+            TOO_MANY_ENTITIES: f"entities beyond the {max_relation_entities} best of a sentence "
+                               "(max_relation_entities) were left out of relation scoring: no relation of theirs "
+                               "can be predicted",
+            TOO_WIDE_GOLD: "gold entities wider than the widest candidate span (the reader's max_span_size) "
+                           "cannot be predicted: they count as missed",
+        })
         for name, module in self.named_children():
             if name != "embedder":
                 module.apply(initialise_like_bert)
@@ -228,6 +243,7 @@ class Sinet(JointIEModel):
         if entity_labels is None or not self.training:
             output.update(self._decode(entity_logits, span_mask, entity_spans, relation_inputs_for))
             self.score(output, metadata)
+            self.left_out(**{TOO_WIDE_GOLD: gold_wider_than_candidates(entity_spans, span_mask, metadata)})
         if recorder is not None:
             ranges = word_ranges(entity_spans, entity_wordpiece_spans, [len(m["tokens"]) for m in metadata])
             output["attention"] = recorder.word_maps(mask, ranges)
@@ -335,6 +351,7 @@ class Sinet(JointIEModel):
         if not self.overlapping_entities:
             keep = drop_overlaps(keep, scores, entity_spans)
         candidates, candidate_mask = relation_candidates(scores, keep, self.max_relation_entities)
+        self.left_out(**{TOO_MANY_ENTITIES: int((keep.sum(1) - self.max_relation_entities).clamp(min=0).sum())})
         # Relation representations only for the candidates: far fewer than all spans.
         candidate_pairs, pair_mask = ordered_pairs(candidate_mask)
         relation_scores = self._chunked_relation_scores(relation_inputs_for(candidates), candidate_pairs)
@@ -345,6 +362,12 @@ class Sinet(JointIEModel):
                                      self.vocab.get_index_to_token_vocabulary("relation_labels"),
                                      self.relation_threshold, self.symmetric_relations)
         return decoded_output(entities, relations)
+
+    def get_metrics(self, reset: bool = False) -> Dict[str, float]:
+        metrics = super().get_metrics(reset)
+        if not self.training:
+            metrics.update(self.left_out.get_metric(reset))
+        return metrics
 
     def _chunked_relation_scores(self, inputs, pairs) -> torch.Tensor:
         chunk = max(1, self.max_pairs // max(1, pairs.size(0)))
@@ -362,6 +385,16 @@ class RelationInputs(NamedTuple):
     spans_repr: torch.Tensor  # `[batch, candidates, span dim]`: pooled relation view ; width embedding
     wordpiece_spans: torch.LongTensor  # `[batch, candidates, 2]`
     agent: torch.Tensor  # the relation agent `[batch, dim]`
+
+
+def gold_wider_than_candidates(entity_spans: torch.LongTensor, span_mask: torch.BoolTensor,
+                               metadata: List[Dict[str, Any]]) -> int:
+    """How many gold entities of the batch are wider than every candidate span of their sentence:
+    no candidate can match them (the reader enumerates spans up to its max_span_size)."""
+    widest = ((entity_spans[..., 1] - entity_spans[..., 0]) * span_mask).max(1).values.tolist() \
+        if entity_spans.size(1) else [0] * len(metadata)
+    return sum(1 for limit, sentence in zip(widest, metadata)
+               for start, end, _ in sentence["gold_entities"] if end - start > limit)
 
 
 def _at_least_one(tensor: Optional[torch.Tensor], padding: int) -> Optional[torch.Tensor]:

@@ -2,3 +2,4 @@ from sinet_allen.training.warmup_schedule import LinearWarmupFraction
 from sinet_allen.training.fused_adamw import FusedAdamW
 from sinet_allen.training.reuse_freed_memory import ReuseFreedMemory
 from sinet_allen.training.weight_averaging import UniformWeightAverage
+from sinet_allen.training.archive_extras import ArchiveExtras

@@ -10,6 +10,7 @@ from sinet_allen.experiments import grid
 from sinet_allen.experiments.grid import Run, plan_runs, run_grid
 from sinet_allen.predictors.prediction_format import read_predictions, triples
 from sinet_allen.experiments.results_table import collect_rows, mean_std, write_results_table
+from sinet_allen.model_card import read_card
 from sinet_allen.metrics import JointIEF1
 from tests.conftest import FIXTURE_CONFIG, FIXTURE_DATA, REPO
 
@@ -185,6 +186,12 @@ def test_tiny_real_run_writes_metrics_and_predictions_then_resumes(tmp_path, mon
     metric(list(predicted), list(gold))
     assert metric.get_metric() == pytest.approx({key: metrics[key] for key in METRIC_KEYS})
     assert "| sinet_fixture |" in (tmp_path / "results_test.md").read_text()
+    # The archive's model card has the figures it was selected by and those it scored on test.
+    card = read_card(run_dir / "model.tar.gz")
+    assert card == (run_dir / "model_card.md").read_text()
+    assert "Command: `allennlp sinet-experiment" in card and "Seed: 1\n" in card
+    assert f"| Rel+ | {100 * metrics['rel_strict_precision']:.2f} |" in card.split("## Evaluation")[1]
+    assert "The selected model on `spert/test.json`" in card
 
     monkeypatch.setattr(grid, "train", lambda *args: pytest.fail("a complete run was trained again"))
     run_allennlp(monkeypatch, *arguments)

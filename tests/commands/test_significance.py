@@ -1,6 +1,7 @@
 """`allennlp sinet-significance` and the paired bootstrap behind it, on prediction-format files."""
 import json
 import sys
+import tarfile
 
 import numpy
 import pytest
@@ -128,6 +129,37 @@ def test_a_line_that_is_no_prediction_with_gold_is_rejected(tmp_path, line, mess
         read_predictions(path)
 
 
+@pytest.mark.parametrize("problem, message", [
+    ("a line", "{b}, line 2: not valid JSON"),
+    ("a sentence", "{b} against {a}: system A has 3 sentences, system B 2"),
+    ("the archive", "{archive}: no config.json inside; is it a model archive?"),
+    ("the config", "{config}: not a valid config: "),
+    ("a missing file", "No such file or directory: '{missing}'"),
+])
+def test_an_unusable_input_is_a_one_line_error_naming_it(tmp_path, monkeypatch, capsys, problem, message):
+    path_a = write_lines(tmp_path / "a.jsonl", corpus([A], [], size=3))
+    path_b = write_lines(tmp_path / "b.jsonl", corpus([A], [], size=3 if problem != "a sentence" else 2))
+    options = []
+    if problem == "a line":
+        path_b.write_text(path_b.read_text().replace("\n", "\n{oops\n", 1))
+    elif problem == "the archive":
+        options = ["--archive", tmp_path / "model.tar.gz"]
+        with tarfile.open(options[1], "w:gz") as archive:
+            archive.add(path_a, "weights.th")
+    elif problem == "the config":
+        options = ["--config", tmp_path / "config.jsonnet"]
+        options[1].write_text("{ model: { symmetric_relations: [ }")
+    elif problem == "a missing file":
+        path_b = tmp_path / "missing.jsonl"
+    paths = {"a": path_a, "b": path_b, "archive": tmp_path / "model.tar.gz", "config": tmp_path / "config.jsonnet",
+             "missing": path_b}
+    with pytest.raises(SystemExit) as exited:
+        run_significance(monkeypatch, capsys, path_a, path_b, *options)
+    error = str(exited.value.code)
+    assert error.startswith("sinet-significance: error: ") and "\n" not in error
+    assert message.format(**paths) in error
+
+
 def test_command_prints_and_writes_json(tmp_path, monkeypatch, capsys):
     path_a = write_lines(tmp_path / "a.jsonl", corpus([A], []))
     path_b = write_lines(tmp_path / "b.jsonl", corpus([A, B, C], [USED_FOR, (C, A, "Compare")]))
@@ -167,7 +199,7 @@ def test_symmetric_types_come_from_the_runs_config_or_the_archive(tmp_path, monk
         (run / "config.json").write_text(json.dumps({"model": {"type": "sinet", "symmetric_relations": types}}))
     assert "Symmetric relation types: Compare (from " in run_significance(monkeypatch, capsys, *files)
     (runs[1] / "config.json").write_text(json.dumps({"model": {"symmetric_relations": ["Conjunction"]}}))
-    with pytest.raises(ValueError, match="the runs' configs disagree on the symmetric relation types"):
+    with pytest.raises(SystemExit, match="the runs' configs disagree on the symmetric relation types"):
         run_significance(monkeypatch, capsys, *files)
     assert "Compare (from --symmetric)" in run_significance(monkeypatch, capsys, *files, "--symmetric", "Compare")
 

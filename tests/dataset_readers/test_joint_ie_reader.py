@@ -10,6 +10,7 @@ from allennlp.data import Batch, Vocabulary
 
 from conftest import FIXTURE_DATA, TINY_BERT, require_real_data
 from allennlp.common.checks import ConfigurationError
+from allennlp.common import Params
 
 from sinet_allen.dataset_readers.formats import load_types, read_sentences
 from sinet_allen.schema import FormatError
@@ -79,7 +80,8 @@ def candidates(instances):
 
 @pytest.mark.parametrize("max_span_size, neg_entities, neg_relations", [(8, 5, 3), (3, 100, 100), (2, 0, 0)])
 def test_training_instances(max_span_size, neg_entities, neg_relations):
-    training = reader(training_instances=True, max_span_size=max_span_size,
+    # "positive" (not the default) so that both orders of a symmetric relation are positives here.
+    training = reader(training_instances=True, max_span_size=max_span_size, symmetric_reverse="positive",
                       neg_entity_count=neg_entities, neg_relation_count=neg_relations)
     gold_sentences = sentences(SPERT / "train.json")
     instances = list(training.read(str(SPERT / "train.json")))
@@ -246,16 +248,16 @@ def long_file(tmp_path):
 
 def test_an_over_long_sentence_is_an_error_that_names_it(long_file):
     with pytest.raises(FormatError) as error:
-        list(reader().read(str(long_file)))
+        list(reader(training_instances=True).read(str(long_file)))
     message = str(error.value)
     assert "long.json, record 1" in message
     assert "602 wordpieces" in message and "512" in message
     assert "split" in message and "strict" in message
 
 
-def test_strict_false_skips_an_over_long_sentence_with_a_warning(long_file, caplog):
+def test_strict_false_skips_an_over_long_sentence_in_training_with_a_warning(long_file, caplog):
     with caplog.at_level(logging.WARNING, logger="sinet_allen"):
-        instances = list(reader(strict=False).read(str(long_file)))
+        instances = list(reader(strict=False, training_instances=True).read(str(long_file)))
     assert [i["metadata"].metadata["tokens"] for i in instances] == [["The", "model"], ["text", "."]]
     assert "long.json, record 1" in caplog.text and "skipped 1" in caplog.text
 
@@ -265,7 +267,19 @@ def test_a_file_without_a_sentence_to_read_is_an_error(tmp_path, records):
     path = tmp_path / "nothing.json"
     path.write_text(json.dumps(records))
     with pytest.raises(FormatError, match="nothing.json: the file yields no sentence to read"):
-        list(reader(strict=False).read(str(path)))  # evaluated, no sentence would score zero
+        list(reader(strict=False, training_instances=True).read(str(path)))
+
+
+@pytest.mark.parametrize("record, problem", [
+    ({"tokens": ["word"] * 600, "entities": [{"type": "Task", "start": 0, "end": 1}]}, "602 wordpieces"),
+    ({"tokens": ["a"], "entities": [{"type": "Nonsense", "start": 0, "end": 1}]}, "unknown entity type 'Nonsense'"),
+])
+def test_an_evaluation_reader_never_skips_a_sentence_and_its_gold(tmp_path, record, problem):
+    path = tmp_path / "test.json"
+    path.write_text(json.dumps([{"tokens": ["The", "model"], "entities": [], "relations": []},
+                                {"relations": [], **record}]))
+    with pytest.raises(FormatError, match=f"test.json, record 1.*{problem}"):
+        list(reader(strict=False).read(str(path)))
 
 
 def test_a_missing_types_file_says_where_it_was_looked_for(tmp_path, monkeypatch):
@@ -421,3 +435,16 @@ def test_an_unknown_symmetric_reverse_is_a_configuration_error():
     with pytest.raises(ConfigurationError, match="symmetric_reverse must be one of positive, left_out, "
                                                  "negative, got 'drop'"):
         reader(symmetric_reverse="drop")
+
+
+def test_the_readers_default_symmetric_reverse_is_the_configs():
+    """A reader built by hand trains what the configs train: the reverse of a symmetric gold
+    relation is an ordinary negative, not a second positive."""
+    configured = JointIEReader.from_params(Params({
+        "transformer_model": str(TINY_BERT), "types_file": str(TYPES), "symmetric_relations": sorted(SYMMETRIC)}))
+    assert configured.symmetric_reverse == "negative"
+    instances = list(reader(training_instances=True).read(str(SPERT / "train.json")))
+    positives = [(spans_of(instance)[head], spans_of(instance)[tail], labels)
+                 for instance in instances for (head, tail), labels in zip(*relation_pairs(instance)) if labels]
+    symmetric = [(head, tail) for head, tail, labels in positives if labels & SYMMETRIC]
+    assert symmetric and not {(tail, head) for head, tail in symmetric} & set(symmetric)

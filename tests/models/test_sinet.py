@@ -93,7 +93,7 @@ def same_negatives_on_every_pass(monkeypatch):
     """The training reader draws fresh negatives on every pass over a file (by design), but
     `ensure_model_can_train_save_and_load` reads the validation file twice, once per model, and
     requires identical batches: pin the pass counter so both reads draw the same negatives."""
-    monkeypatch.setattr(JointIEReader, "_passes", property(lambda self: 0, lambda self, value: None),
+    monkeypatch.setattr(JointIEReader, "pass_number", property(lambda self: 0, lambda self, value: None),
                         raising=False)
 
 

@@ -1,5 +1,7 @@
 """scripts/fetch_data.py, offline: dry run, skipping, a file:// mirror, and failures."""
 import importlib.util
+import re
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -90,3 +92,23 @@ def test_content_that_is_not_json_is_refused(tmp_path, capsys):
                   "--spert-url", (tmp_path / "mirror").as_uri()]) == 1
     assert "conll04_dev.json is not valid JSON" in capsys.readouterr().err
     assert sorted(p.name for p in (data / "conll04").iterdir()) == ["train.json"]
+
+
+def test_one_default_data_folder_for_the_makefile_the_settings_and_this_script(monkeypatch, capsys):
+    from sinet_allen.settings import CONFIG_DEFAULTS, DEFAULT_DATA_DIR
+    makefile_default = re.search(r"^export SINET_DATA_DIR \?= \$\(abspath (\S+)\)$",
+                                 (REPO / "Makefile").read_text(), re.M).group(1)
+    assert makefile_default == CONFIG_DEFAULTS["SINET_DATA_DIR"] == DEFAULT_DATA_DIR
+    monkeypatch.delenv("SINET_DATA_DIR")
+    assert fetch(["--dry-run", "--datasets", "conll04"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"4 file(s) to fetch into {DEFAULT_DATA_DIR}"
+
+
+def test_make_train_without_data_says_in_one_line_what_to_run(tmp_path):
+    made = subprocess.run(["make", "--no-print-directory", "-C", str(REPO), "train",
+                           f"SINET_DATA_DIR={tmp_path}", f"VENV={tmp_path / 'no-venv'}"],
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode != 0
+    assert made.stdout == "" and len(made.stderr.splitlines()) == 1
+    assert f"no SciERC in {tmp_path}: run `make install && .venv/bin/python scripts/fetch_data.py" in made.stderr
+    assert not (tmp_path / "no-venv").exists()  # nothing was installed first
