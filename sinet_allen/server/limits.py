@@ -1,13 +1,45 @@
-"""The limits of one request to `allennlp sinet-serve` (apart from the app, so that the command's
-arguments are built without importing the web framework)."""
+"""The options of `allennlp sinet-serve`: what one request may hold, how requests are batched and
+which host names the server answers to (apart from the app, so that the command's arguments are
+built without importing the web framework)."""
 from dataclasses import dataclass
+from typing import Tuple
+
+# The names a browser on this machine uses for a server on the loopback address.
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+# Addresses that listen on every network: they name no host a client would use.
+EVERY_NETWORK = ("0.0.0.0", "::")
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one request may hold."""
+    """What one request may hold, and how long it may take to arrive."""
 
     max_request_bytes: int = 100_000
     max_text_chars: int = 5_000  # of a `sentence` or `document`
     max_tokens: int = 1_000  # of `tokens` or all `sentences` of an input
     max_batch: int = 32  # inputs in a list
+    body_timeout: float = 30.0  # seconds from the request's headers to the end of its body
+
+
+@dataclass(frozen=True)
+class Batching:
+    """How concurrent requests share the model's forward passes.
+
+    The first waiting request opens a batch; requests asking for the same outputs (attention or
+    not) join it until it holds `batch_size` inputs or `batch_wordpieces` wordpieces, or until
+    `batch_wait_ms` milliseconds have passed since the first arrived. A request larger than the batch
+    runs alone. `batch_size` 1 predicts each request alone, one at a time (the server before
+    batching). At most `max_queue` requests wait; beyond that the server answers 503.
+    """
+
+    batch_size: int = 32
+    batch_wait_ms: float = 5.0
+    batch_wordpieces: int = 8_192
+    max_queue: int = 256
+
+
+def allowed_hosts(listen_host: str, extra: Tuple[str, ...] = ()) -> Tuple[str, ...]:
+    """The host names requests may name (`Host`, and `Origin` when a browser sends one): the
+    loopback names, the address listened on when it is one host, and `extra` (`*` for any)."""
+    own = () if listen_host in EVERY_NETWORK or listen_host in LOOPBACK_NAMES else (listen_host,)
+    return LOOPBACK_NAMES + own + tuple(extra)
