@@ -25,15 +25,18 @@ class Limits:
 class Batching:
     """How concurrent requests share the model's forward passes.
 
-    The first waiting request opens a batch; requests asking for the same outputs (attention or
-    not) join it until it holds `batch_size` inputs or `batch_wordpieces` wordpieces, or until
-    `batch_wait_ms` milliseconds have passed since the first arrived. A request larger than the batch
-    runs alone. `batch_size` 1 predicts each request alone, one at a time (the server before
-    batching). At most `max_queue` requests wait; beyond that the server answers 503.
+    When the model is free, the oldest waiting request opens a batch; the requests waiting with it
+    that ask for the same outputs (attention or not) join it, up to `batch_size` inputs and
+    `batch_wordpieces` wordpieces. The batch may wait up to `batch_wait_ms` milliseconds from the
+    oldest one's arrival for more to come; 0 runs it at once, so a lone request waits for nothing
+    and under load the requests that arrived during one forward pass share the next. A request
+    larger than the batch runs alone. `batch_size` 1 predicts each request alone, one at a time
+    (the server before batching). At most `max_queue` requests wait; beyond that the server
+    answers 503.
     """
 
     batch_size: int = 32
-    batch_wait_ms: float = 5.0
+    batch_wait_ms: float = 0.0
     batch_wordpieces: int = 8_192
     max_queue: int = 256
 
