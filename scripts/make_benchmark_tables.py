@@ -296,16 +296,25 @@ def training_throughput() -> str:
     return table(["config", "sentences/s", "vs the authors' code", "peak memory growth", "file"], rows)
 
 
+SERVER = BENCHMARKS / "server" / "batching_cpu.json"
+
+
 def server_load() -> str:
-    report = read_json(BENCHMARKS / "server_cpu.json")
-    rows = [[str(level["clients"]), str(level["requests"]), f"{level['requests_per_second']:.1f}",
-             f"{level['p50_ms']:.0f} ms", f"{level['p95_ms']:.0f} ms", str(level["errors"])]
-            for level in report["levels"]]
-    return table(["concurrent clients", "requests", "requests/s", "p50 latency", "p95 latency", "errors"], rows)
+    """Batching vs one at a time per client count, and the model's offline batch-32 throughput."""
+    report = read_json(SERVER)
+    batching, alone = report["levels"]["batching"], report["levels"]["one_at_a_time"]
+    latency = lambda level: f"{level['p50_ms']:.0f} / {level['p95_ms']:.0f} ms"  # noqa: E731
+    rows = [[str(b["clients"]), f"{b['requests_per_second']:.1f}", f"{a['requests_per_second']:.1f}",
+             f"{b['requests_per_second'] / a['requests_per_second']:.2f}×", latency(b), latency(a),
+             f"{b['errors']} / {a['errors']}"] for b, a in zip(batching, alone)]
+    offline = statistics.mean(report["offline_batch_32_sentences_per_second"])
+    rows.append(["offline, batch 32", f"{offline:.1f}", "", "", "", "", ""])
+    return table(["concurrent clients", "batching req/s", "one at a time req/s", "ratio",
+                  "batching p50 / p95", "one at a time p50 / p95", "errors"], rows)
 
 
 def server_memory() -> str:
-    report = read_json(BENCHMARKS / "server_cpu.json")
+    report = read_json(SERVER)
     rows = [[f"{sample['requests']:,}", f"{sample['rss_mb']:.0f} MB"] for sample in report["memory"]]
     return table(["requests answered", "server resident memory"], rows)
 

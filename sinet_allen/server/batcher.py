@@ -110,7 +110,7 @@ class Batcher:
         loop = asyncio.get_running_loop()
         deadline = self.waiting[0].arrived + self.batching.batch_wait_ms / 1000
         while True:
-            batch, complete = self._batch()
+            _, complete = self._batch()
             remaining = deadline - loop.time()
             if complete or self._stopping or remaining <= 0:
                 break
@@ -132,7 +132,8 @@ class Batcher:
         for waiting in self.waiting[1:]:
             if waiting.key != first.key:
                 continue
-            if inputs + len(waiting.inputs) > bounds.batch_size or wordpieces + waiting.wordpieces > bounds.batch_wordpieces:
+            too_many = inputs + len(waiting.inputs) > bounds.batch_size
+            if too_many or wordpieces + waiting.wordpieces > bounds.batch_wordpieces:
                 return batch, True
             batch.append(waiting)
             inputs, wordpieces = inputs + len(waiting.inputs), wordpieces + waiting.wordpieces

@@ -290,5 +290,6 @@ def test_a_full_queue_answers_503_with_a_message(predictor, archive, monkeypatch
         for thread in [first, *queued]:
             thread.join()
     assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
-    assert "2 requests are already waiting for the model (the limit, sinet-serve --max-queue)" in refused.json()["detail"]
+    assert ("2 requests are already waiting for the model (the limit, sinet-serve --max-queue)"
+            in refused.json()["detail"])
     assert [answer.status_code for answer in answers] == [200, 200, 200]
