@@ -28,6 +28,8 @@ BATCHING_HELP = {
                   "alone, one at a time",
     "batch_wait_ms": "the longest a request waits, in milliseconds, for others to share its batch",
     "batch_wordpieces": "the most wordpieces (the encoder's) of one batch",
+    "forward_pass_size": "the most sentences of one forward pass: a batch's sentences are sorted by length "
+                         "and cut into passes of this many",
     "max_queue": "the most requests waiting for the model; beyond it the server answers 503",
 }
 

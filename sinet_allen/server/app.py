@@ -54,7 +54,8 @@ def create_app(predictor: SinetPredictor, tokenizer: PretrainedTransformerTokeni
                batching: Batching = Batching(), allowed_hosts: Sequence[str] = LOOPBACK_NAMES) -> FastAPI:
     """The app serving `predictor`, whose reader splits words with `tokenizer` (the wordpieces of
     a batch are counted with it). `allowed_hosts`: the host names requests may name (access.py)."""
-    batcher = Batcher(lambda inputs, attention: _predict(predictor, inputs, attention), batching)
+    batcher = Batcher(lambda inputs, attention: _predict(predictor, inputs, attention, batching.forward_pass_size),
+                      batching)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -117,10 +118,10 @@ def app_for_archive(archive: Archive, limits: Limits = Limits(), batching: Batch
     return create_app(predictor, archive.dataset_reader.tokenizer, limits, batching, allowed_hosts)
 
 
-def _predict(predictor: SinetPredictor, items: List[dict], attention: Hashable) -> List[dict]:
+def _predict(predictor: SinetPredictor, items: List[dict], attention: Hashable, pass_size: int) -> List[dict]:
     """In the model thread (batcher.py), never twice at once: the attention flag is the model's."""
     predictor.attention = attention
-    return predictor.predict_batch_json(items)
+    return predictor.predict_batch_json(items, pass_size)
 
 
 def _has_ctam(predictor: SinetPredictor) -> bool:

@@ -31,13 +31,16 @@ class Batching:
     oldest one's arrival for more to come; 0 runs it at once, so a lone request waits for nothing
     and under load the requests that arrived during one forward pass share the next. A request
     larger than the batch runs alone. `batch_size` 1 predicts each request alone, one at a time
-    (the server before batching). At most `max_queue` requests wait; beyond that the server
-    answers 503.
+    (the server before batching). A batch's sentences are sorted by length and cut into forward
+    passes of at most `forward_pass_size` sentences, so that a short sentence is not padded to a
+    long one's length (a pass computes every sentence at the length of its longest). At most `max_queue` requests wait; beyond that
+    the server answers 503.
     """
 
     batch_size: int = 32
     batch_wait_ms: float = 0.0
     batch_wordpieces: int = 8_192
+    forward_pass_size: int = 8
     max_queue: int = 256
 
 

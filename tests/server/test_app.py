@@ -146,7 +146,7 @@ def test_a_body_without_declared_length_is_counted_as_it_arrives(client):
 def test_a_model_failure_answers_500_without_its_text_and_the_server_goes_on(predictor, archive, monkeypatch):
     original = predictor.predict_batch_json
 
-    def fail(items):
+    def fail(items, pass_size=None):
         raise ZeroDivisionError("secret /home/user/path")
 
     with serve(predictor, archive, limits=LIMITS) as client:
@@ -224,10 +224,10 @@ def test_requests_with_and_without_attention_are_answered_each_as_asked(predicto
 def test_a_bad_request_in_a_batch_fails_alone(predictor, archive, monkeypatch):
     original = predictor.predict_batch_json
 
-    def fails_on_poison(items):  # the model failing on one input fails the whole forward pass
+    def fails_on_poison(items, pass_size=None):  # the model failing on one input fails the whole forward pass
         if any(item.get("tokens") == ["POISON"] for item in items):
             raise RuntimeError("the model failed")
-        return original(items)
+        return original(items, pass_size)
 
     monkeypatch.setattr(predictor, "predict_batch_json", fails_on_poison)
     bodies = BODIES[:3] + [{"tokens": ["POISON"]}, {"tokens": "not a list"}] + BODIES[3:]
@@ -244,32 +244,34 @@ def test_a_bad_request_in_a_batch_fails_alone(predictor, archive, monkeypatch):
 
 
 def test_concurrent_requests_never_run_on_the_model_together(predictor, archive, monkeypatch):
-    running, overlaps = [0], []
+    running, overlaps, pass_sizes = [0], [], set()
     original = predictor.predict_batch_json
 
-    def counted(items):
+    def counted(items, pass_size=None):
         running[0] += 1
         overlaps.append(running[0])
+        pass_sizes.add(pass_size)
         try:
-            return original(items)
+            return original(items, pass_size)
         finally:
             running[0] -= 1
 
     monkeypatch.setattr(predictor, "predict_batch_json", counted)
-    with serve(predictor, archive, batching=Batching(batch_size=3, batch_wait_ms=20)) as client:
+    batching = Batching(batch_size=3, batch_wait_ms=20, forward_pass_size=2)
+    with serve(predictor, archive, batching=batching) as client:
         answers = post_together(client, [{"tokens": ["word"] * (k + 1)} for k in range(8)])
     assert sorted(len(answer.json()["tokens"]) for answer in answers) == list(range(1, 9))
-    assert max(overlaps) == 1
+    assert max(overlaps) == 1 and pass_sizes == {2}
 
 
 def test_a_full_queue_answers_503_with_a_message(predictor, archive, monkeypatch):
     entered, release = threading.Event(), threading.Event()
     original = predictor.predict_batch_json
 
-    def held(items):
+    def held(items, pass_size=None):
         entered.set()
         release.wait(60)
-        return original(items)
+        return original(items, pass_size)
 
     monkeypatch.setattr(predictor, "predict_batch_json", held)
     with serve(predictor, archive, batching=Batching(batch_size=1, batch_wait_ms=0, max_queue=2)) as client:
