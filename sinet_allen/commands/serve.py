@@ -59,8 +59,8 @@ def _add_options(parser: argparse.ArgumentParser, defaults, helps: dict) -> None
     """One option per field of the dataclass `defaults`, of the field's type: batch_wait_ms -> --batch-wait-ms."""
     for name, help_text in helps.items():
         default = getattr(defaults, name)
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default,
-                            help=f"{help_text} (default {default})")
+        # AllenNLP's help formatter adds "(default = ...)" itself.
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default, help=help_text)
 
 
 def serve_from_args(args: argparse.Namespace) -> None:
