@@ -154,6 +154,13 @@ def json_list(relative: str, key: str) -> Source:
     return lambda: list(read_json(data(relative))[key])
 
 
+def server_modes() -> List[Record]:
+    """scripts/benchmark_server.py's levels, batching beside one at a time, per client count."""
+    levels = read_json(data(SERVER))["levels"]
+    return [{"clients": b["clients"], "batching": b, "alone": a}
+            for b, a in zip(levels["batching"], levels["one_at_a_time"])]
+
+
 def csv_rows(relative: str) -> Source:
     return lambda: read_csv(data(relative))
 
@@ -508,7 +515,7 @@ MICRO_MACRO_HEADERS = (*F1_HEADERS, "Ent macro", "Rel macro", "Rel+ macro")
 ABLATION_NAMES = {"base": "Base", "base_tap": "Base+TAP", "base_tap_ctam_ner": "Base+TAP+CTAM_NER",
                   "base_tap_ctam_re": "Base+TAP+CTAM_RE", "sinet_scierc": "SINET"}
 EFFICIENCY = "inference/efficiency_cpu.json"
-SERVER = "server/server_cpu.json"
+SERVER = "server/batching_cpu.json"
 CONTEXT_EFFICIENCY_COMMAND = ("python scripts/benchmark_efficiency.py ARCHIVE $SINET_DATA_DIR/scierc_dygie/test.jsonl "
                               "--precisions float32 bfloat16 -o '{\"validation_dataset_reader.context_window\": N}' "
                               "--output benchmarks/context/efficiency_cpu_windowN.json")
@@ -685,10 +692,17 @@ TABLES: List[Table] = [
                "`benchmarks/{path}`")),
         Group(json_file(AUTHORS), (f"{AUTHORS_RUN}, same settings", "{training_sentences_per_second}", "1.00×", "",
                                    "`benchmarks/{path}`"))]),
-    Table("server-load", BENCHMARKS_PAGE, ("concurrent clients", "requests", "requests/s", "p50 latency",
-                                           "p95 latency", "errors"), [
-        Group(json_list(SERVER, "levels"), ("{clients}", "{requests}", "{requests_per_second:.1f}", "{p50_ms:.0f} ms",
-                                            "{p95_ms:.0f} ms", "{errors}"))]),
+    Table("server-load", BENCHMARKS_PAGE, ("concurrent clients", "batching req/s", "one at a time req/s", "ratio",
+                                           "batching p50 / p95", "one at a time p50 / p95", "errors"), [
+        Group(server_modes, ("{clients}", "{batching[requests_per_second]:.1f}",
+                             "{alone[requests_per_second]:.1f}",
+                             lambda r: f"{r['batching']['requests_per_second'] / r['alone']['requests_per_second']:.2f}×",
+                             "{batching[p50_ms]:.0f} / {batching[p95_ms]:.0f} ms",
+                             "{alone[p50_ms]:.0f} / {alone[p95_ms]:.0f} ms",
+                             "{batching[errors]} / {alone[errors]}")),
+        Group(json_file(SERVER), ("offline, batch 32",
+                                  lambda r: f"{statistics.mean(r['offline_batch_32_sentences_per_second']):.1f}",
+                                  "", "", "", "", ""))]),
     Table("server-memory", BENCHMARKS_PAGE, ("requests answered", "server resident memory"), [
         Group(json_list(SERVER, "memory"), ("{requests:,}", "{rss_mb:.0f} MB"))]),
     Table("context-sweep", BENCHMARKS_PAGE, ("context window, SciERC dev, seed 1", *PLAN_HEADERS), [

@@ -159,14 +159,19 @@ def test_training_missing_config(tmp_path, capsys):
 def test_server(fixture_archive, tmp_path):
     output = tmp_path / "server.json"
     done = run("benchmark_server.py", fixture_archive, "--data-file", DATA, "--clients", 1, 3,
-               "--requests-per-level", 6, "--total-requests", 32, "--output", output)
+               "--requests-per-level", 6, "--rounds", 2, "--total-requests", 20, "--memory-clients", 4,
+               "--output", output)
     assert done.returncode == 0, done.stderr
     report = json.loads(output.read_text())
     assert {"date", "command", "machine", "archive", "data_file", "levels", "memory"} <= set(report)
     assert report["data_file"] == "tests/fixtures/data/spert/train.json"
-    assert [(level["clients"], level["requests"], level["errors"]) for level in report["levels"]] == [(1, 6, 0), (3, 6, 0)]
-    for level in report["levels"]:
-        assert level["requests_per_second"] > 0 and 0 < level["p50_ms"] <= level["p95_ms"]
-    # A sample before the memory run and after each tenth of the 20 requests left.
-    assert [sample["requests"] for sample in report["memory"]] == list(range(12, 33, 2))
+    assert set(report["levels"]) == {"batching", "one_at_a_time"}
+    for levels in report["levels"].values():  # each level run twice per mode, 6 requests each time
+        assert [(level["clients"], level["requests"], level["errors"]) for level in levels] == [(1, 12, 0), (3, 12, 0)]
+        for level in levels:
+            assert level["requests_per_second"] > 0 and 0 < level["p50_ms"] <= level["p95_ms"]
+    assert len(report["offline_batch_32_sentences_per_second"]) == 2
+    # A sample before the memory run and after each tenth of its 20 requests.
+    assert [sample["requests"] for sample in report["memory"]] == list(range(0, 21, 2))
     assert all(sample["rss_mb"] > 0 for sample in report["memory"])
+    assert report["exit_status_on_sigterm"] == {"batching": 0, "one_at_a_time": 0}
