@@ -7,12 +7,13 @@ in the report. Events (`E`; their triggers are `T` lines, kept as entities), att
 normalisations (`N`) and notes (`#`) have no place in the training formats: they are counted.
 
 Write: one `.txt` and `.ann` per document (e.g. model predictions for annotators to correct), and
-an `annotation.conf` declaring the types when the folder has none. The text is the document's
-original `.txt` from `text_dir` when there is one, else its tokens joined by spaces, a sentence a line.
+an `annotation.conf` declaring the types when the folder has none. The text is the document's own
+raw text where the input holds it (predictions of raw text: `texts`), else its original `.txt` from
+`text_dir` when there is one, else its tokens joined by spaces, a sentence a line.
 """
 import re
 from pathlib import Path, PurePosixPath
-from typing import Dict, Iterable, List, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from sinet_allen.conversion.annotated_text import AnnotatedText, CharEntity, CharRelation
 from sinet_allen.conversion.report import ConversionReport
@@ -142,7 +143,7 @@ def _check_arguments(document: AnnotatedText, events: Set[str], path: Path, repo
 
 
 def write_brat(sentences: Iterable[Sentence], folder: Path, text_dir: Path = None,
-               symmetric: Iterable[str] = ()) -> int:
+               symmetric: Iterable[str] = (), texts: Optional[Dict[str, str]] = None) -> int:
     """Writes the documents' `.txt` and `.ann` files; returns how many documents it wrote. All
     files are built before the first is written, so bad input leaves none behind."""
     symmetric = set(symmetric)
@@ -150,9 +151,8 @@ def write_brat(sentences: Iterable[Sentence], folder: Path, text_dir: Path = Non
     entity_types, relation_types = {}, {}
     for key, group in group_documents(sentences):
         relative = _relative_path(key)
-        original = text_dir / relative.with_suffix(".txt") if text_dir else None
-        text = read_utf8(original) if original and original.is_file() else \
-            "\n".join(" ".join(sentence.tokens) for sentence in group) + "\n"
+        text = _document_text(key, group, (texts or {}).get(key),
+                              text_dir / relative.with_suffix(".txt") if text_dir else None)
         files[folder / relative.with_suffix(".txt")] = text
         files[folder / relative.with_suffix(".ann")] = _ann(group, text, key, symmetric)
         for sentence in group:
@@ -164,6 +164,15 @@ def write_brat(sentences: Iterable[Sentence], folder: Path, text_dir: Path = Non
         with atomic_output(path) as file:
             file.write(content)
     return len([path for path in files if path.suffix == ".ann"])
+
+
+def _document_text(key: str, group: List[Sentence], own: Optional[str], original: Optional[Path]) -> str:
+    """The document's own text, else its original file, else its tokens joined by spaces."""
+    if own is not None:
+        return own
+    if original is not None and original.is_file():
+        return read_utf8(original)
+    return "\n".join(" ".join(sentence.tokens) for sentence in group) + "\n"
 
 
 def _relative_path(key: str) -> PurePosixPath:
