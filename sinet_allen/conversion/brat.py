@@ -24,6 +24,7 @@ from sinet_allen.files import atomic_output
 NOT_CONVERTED = {"E": "brat events (their trigger entities are kept)", "A": "brat attributes",
                  "M": "brat attributes", "N": "brat normalisations", "#": "brat notes"}
 _FRAGMENT = re.compile(r"^(\d+) (\d+)$")
+_LINE = re.compile(r"[^\r\n]+")
 
 
 # ----------------------------------------------------------------------------- reading
@@ -78,7 +79,7 @@ def _read_ann(path: Path, document: AnnotatedText, report: ConversionReport) -> 
 
 
 def _fields(line: str, count: int, form: str) -> List[str]:
-    fields = line.rstrip("\r").split("\t")
+    fields = line.rstrip("\r").split("\t", count - 1)  # the last field (an entity's text) may hold tabs
     if len(fields) < count:
         raise ValueError(f"expected {form} (tab-separated), got {line!r}")
     return fields
@@ -190,8 +191,10 @@ def _ann(group: List[Sentence], text: str, key: str, symmetric: Set[str]) -> str
         first = entities + 1  # the T number of the sentence's first entity
         for entity in sentence.entities:
             entities += 1
-            start, end = spans[entity.start][0], spans[entity.end - 1][1]
-            lines.append(f"T{entities}\t{entity.type} {start} {end}\t{text[start:end]}")
+            fragments = _line_fragments(text, spans[entity.start][0], spans[entity.end - 1][1])
+            offsets = ";".join(f"{start} {end}" for start, end in fragments)
+            surface = " ".join(text[start:end] for start, end in fragments)
+            lines.append(f"T{entities}\t{entity.type} {offsets}\t{surface}")
         for relation in sentence.relations:
             head, tail = first + relation.head, first + relation.tail
             if relation.type in symmetric:
@@ -200,6 +203,12 @@ def _ann(group: List[Sentence], text: str, key: str, symmetric: Set[str]) -> str
                 relations += 1
                 lines.append(f"R{relations}\t{relation.type} Arg1:T{head} Arg2:T{tail}")
     return "".join(line + "\n" for line in lines)
+
+
+def _line_fragments(text: str, start: int, end: int) -> List[Tuple[int, int]]:
+    """The characters [start, end) as brat fragments, one per line they touch: an entity of an
+    original text may cross a line break, which a line of an `.ann` file cannot hold."""
+    return [(start + match.start(), start + match.end()) for match in _LINE.finditer(text[start:end])]
 
 
 def _word_spans(group: List[Sentence], text: str, key: str) -> List[List[Tuple[int, int]]]:

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from sinet_allen.extractor import Extractor
-from tests.commands.test_convert import convert
+from tests.commands.test_convert import content, convert
 
 TEXTS = {
     "abstract": "We compare  hidden Markov models\nwith support vector machines.\n\nThey are used\tfor tagging!",
@@ -19,7 +19,7 @@ def extractor(fixture_archive, eager_archive) -> Extractor:
 
 
 def ann_entities(path):
-    return [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("T")]
+    return [line.split("\t", 2) for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("T")]
 
 
 def test_predictions_of_raw_text_keep_the_original_text_in_brat(extractor, tmp_path):
@@ -32,9 +32,18 @@ def test_predictions_of_raw_text_keep_the_original_text_in_brat(extractor, tmp_p
         entities = ann_entities(tmp_path / "brat" / f"{key}.ann")
         assert len(entities) == len(record["entities"]) > 0
         for (_, annotation, surface), entity in zip(entities, record["entities"]):
-            _, start, end = annotation.split(" ")
-            assert (int(start), int(end)) == (entity["char_start"], entity["char_end"])
-            assert text[int(start) : int(end)] == surface == entity["text"]
+            fragments = [tuple(map(int, fragment.split())) for fragment in annotation.split(" ", 1)[1].split(";")]
+            assert (fragments[0][0], fragments[-1][1]) == (entity["char_start"], entity["char_end"])
+            assert surface == " ".join(text[start:end] for start, end in fragments)
+            # An entity across a line break is written a fragment per line.
+            assert " ".join(entity["text"].split("\n")) == surface
+            assert len(fragments) == entity["text"].count("\n") + 1
+    crossing = [e for e in records[0]["entities"] if "\n" in e["text"]]
+    assert crossing  # the test saw one
+    convert(tmp_path / "brat", tmp_path / "back.json", "--from", "brat")
+    back = content(tmp_path / "back.json")  # brat read back: every entity, on the same words
+    assert sorted(" ".join(tokens[e.start:e.end]) for tokens, entities, _, _ in back for e in entities) == \
+        sorted(" ".join(r["tokens"][e["start"]:e["end"]]) for r in records for e in r["entities"])
 
 
 def test_predictions_of_tokens_still_join_the_tokens(extractor, tmp_path):

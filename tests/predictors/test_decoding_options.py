@@ -16,7 +16,7 @@ ORDINARY = [
     {"tokens": ["Parsing", "uses", "phrase-based", "models", "."]},
 ]
 # 653 words, about 700 wordpieces: more than the encoder's 512.
-LONG_WORDS = (["The", "phrase-based", "models", "use", "hidden", "Markov", "models", "for", "tagging", ","] * 66)[:652]
+LONG_WORDS = (["The", "statistical", "models", "use", "hidden", "Markov", "models", "for", "tagging", ","] * 66)[:652]
 LONG_SENTENCE = " ".join(LONG_WORDS) + " ."
 
 
@@ -96,9 +96,10 @@ def test_flat_decoding_per_call_per_input_and_per_predictor(fixture_archive, pre
 
 
 def test_one_input_with_its_own_options_leaves_its_batch_mates_alone(predictor):
-    plain = predictor.predict_batch_json(ORDINARY)
+    every_relation = DecodingOptions(relation_threshold=0.0)
+    plain = predictor.predict_batch_json(ORDINARY, decoding=every_relation)
     mixed = predictor.predict_batch_json([ORDINARY[0], {**ORDINARY[1], "decoding": {"relation_threshold": 1.0}},
-                                          ORDINARY[2]])
+                                          ORDINARY[2]], decoding=every_relation)
     assert [mixed[0], mixed[2]] == [plain[0], plain[2]]
     assert plain[1]["relations"] and mixed[1]["relations"] == []
     assert "decoding" not in mixed[1]
