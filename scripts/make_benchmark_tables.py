@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""Regenerates the tables of the measured pages (docs/benchmarks.md, cman.md, fidelity.md and the
-README's accuracy table) from the measured outputs under benchmarks/.
+"""Regenerates the tables of the measured pages (docs/benchmarks.md, cman.md, fidelity.md,
+prediction.md and the README's accuracy table) from the measured outputs under benchmarks/.
 
     python scripts/make_benchmark_tables.py           # rewrite the tables in the pages
     python scripts/make_benchmark_tables.py --check   # exit 1 if a table differs from its data
@@ -572,11 +572,36 @@ CMAN_TABLES: Dict[str, Callable[[], str]] = {
     "cman-significance-conll04": lambda: paired_significance(CMAN / "conll04", "system − SINET, CoNLL04 test"),
     "cman-significance-ade": lambda: paired_significance(CMAN / "ade", "system − SINET, ADE test"),
 }
+def prediction_bucketing() -> str:
+    report = read_json(BENCHMARKS / "prediction" / "bucketing.json")
+    rows = []
+    for precision, figures in report["bucketing"].items():
+        speeds = figures["sentences_per_second"]
+        identical = "yes" if figures["identical_output"] else \
+            f"no: {figures['lines_differing']} lines, scores within {figures['largest_score_difference']:.4f}"
+        rows.append([precision, " / ".join(f"{speed:.1f}" for speed in speeds["file_order"]),
+                     " / ".join(f"{speed:.1f}" for speed in speeds["bucketed"]),
+                     f"{figures['ratio_bucketed_to_file_order']:.2f}×", identical])
+    return table(["precision", "file order, sentences/s (per round)", "bucketed, sentences/s (per round)",
+                  "bucketed / file order (median)", "identical output"], rows)
+
+
+def prediction_long_sentences() -> str:
+    report = read_json(BENCHMARKS / "prediction" / "bucketing.json")["long_sentences"]
+    speeds = report["sentences_per_second"]
+    rows = [["only the long sentences folded (the default)", f"{speeds['fold_long_only']:.1f}"],
+            ["`max_length` 512 in the archive (AllenNLP folding every batch with a long sentence)",
+             f"{speeds['max_length_512_everywhere']:.1f}"]]
+    return table([f"{report['lines']} sentences, {report['long_sentences']} of them 653 words", "sentences/s"], rows)
+
+
 # Each measured page (its path in the repository) and the tables it holds.
 PAGES: Dict[str, Dict[str, Callable[[], str]]] = {
     "README.md": {"readme-accuracy": readme_accuracy},
     "docs/benchmarks.md": BENCHMARK_TABLES,
     "docs/cman.md": CMAN_TABLES,
+    "docs/prediction.md": {"prediction-bucketing": prediction_bucketing,
+                           "prediction-long-sentences": prediction_long_sentences},
     "docs/fidelity.md": {
         "fidelity-variants": lambda: paired_summary(FIDELITY, "SciERC test, MiniLM, CPU settings"),
         "fidelity-significance": lambda: paired_significance(FIDELITY, "variant − today's model, SciERC test"),

@@ -142,8 +142,8 @@ def extract_file(predictor: SinetPredictor, input_path: Union[str, Path], output
             results = predict_in_groups(predictor, inputs, batch_size, lookahead, decoding)
             _write_results(results, output, summary, batch_size, show_progress)
         except BaseException:
-            logger.error("stopped after input line %d; the output so far is in %s: run again with --resume "
-                         "to continue it", summary.lines, partial)
+            logger.error("stopped: the results of input lines 1 to %d are in %s; run again with --resume "
+                         "to continue from line %d", summary.lines, partial, summary.lines + 1)
             raise
     os.replace(partial, output_path)
     return summary
