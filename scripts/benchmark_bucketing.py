@@ -16,11 +16,11 @@ sentences per second of each run, the median ratio bucketed / file order, and wh
 are byte-identical (float32: they must be; bfloat16: the number of lines that differ and the
 largest score difference).
 
-Long sentences: the first 1,000 SciERC sentences with a 653-word sentence after every 100th, predicted
-(a) as the predictor does by default (only the long sentences folded, in passes of their own) and
-(b) with the archive's `max_length` set to 512 in the reader and the embedder (AllenNLP's folding,
-the only way before, which folds every batch holding a long sentence): sentences per second, and
-whether the ordinary sentences' results are identical.
+Long sentences: the first 1,000 SciERC sentences alone, then with a 653-word sentence after every
+100th, predicted (a) as the predictor does by default (only the long sentences folded, in passes of
+their own) and (b) with the archive's `max_length` set to 512 in the reader and the embedder
+(AllenNLP's folding, the only way before, which folds every batch holding a long sentence):
+sentences per second, and whether the ordinary sentences' results are the same in all three runs.
 
 Writes the figures with the date, the machine and the command as JSON (paths relative to the
 repository); prints them.
@@ -52,10 +52,6 @@ from sinet_allen.settings import CONFIG_DEFAULTS  # noqa: E402
 
 SPLITS = ("train", "dev", "test")
 LONG_WORDS = 653
-
-
-def relative(path: Path) -> str:
-    return os.path.relpath(Path(path).resolve(), REPO)
 
 
 def mixed_corpus(folder: Path, sentences: int, seed: int) -> List[Dict]:
@@ -111,20 +107,32 @@ def largest_score_difference(outputs: Dict[str, List[str]], differing: List[int]
 
 def long_sentence_figures(archive: str, corpus: List[Dict], args) -> Dict:
     ordinary = [line for line in corpus if "tokens" in line][:1000]
-    long_line = {"tokens": (["The", "phrase-based", "models", "use", "hidden", "Markov", "models"] * 100)[:LONG_WORDS]}
-    lines = [item for k, line in enumerate(ordinary) for item in ([line, long_line] if k % 100 == 99 else [line])]
+    long_line = {"tokens": (["The", "statistical", "models", "use", "hidden", "Markov", "models"] * 100)[:LONG_WORDS]}
+    mixed = [item for k, line in enumerate(ordinary) for item in ([line, long_line] if k % 100 == 99 else [line])]
     folding_all = {"validation_dataset_reader.max_length": 512, "model.embedder.token_embedders.tokens.max_length": 512}
-    predictors = {"fold_long_only": load_predictor(archive),
-                  "max_length_512_everywhere": Predictor.from_archive(load_archive(archive, overrides=folding_all), "sinet")}
+    default = load_predictor(archive)
+    runs = {"ordinary_only": (default, ordinary), "mixed_fold_long_only": (default, mixed),
+            "mixed_max_length_512_everywhere": (Predictor.from_archive(load_archive(archive, overrides=folding_all),
+                                                                       "sinet"), mixed)}
     figures, outputs = {}, {}
-    for name, predictor in predictors.items():
-        outputs[name], speed = timed_run(predictor, lines, args.batch_size, args.lookahead)
+    for name, (predictor, lines) in runs.items():
+        output, speed = timed_run(predictor, lines, args.batch_size, args.lookahead)
+        outputs[name] = [line for line, item in zip(output, lines) if item is not long_line]
         figures[name] = round(speed, 1)
         print(f"long sentences, {name}: {speed:.1f} sentences/s", flush=True)
-    is_ordinary = [line is not long_line for line in lines]
-    same = [a == b for a, b, keep in zip(*outputs.values(), is_ordinary) if keep]
-    return {"lines": len(lines), "long_sentences": len(lines) - len(ordinary), "sentences_per_second": figures,
-            "ordinary_results_identical": all(same)}
+    return {"ordinary_sentences": len(ordinary), "long_sentences": len(mixed) - len(ordinary),
+            "long_sentence_words": LONG_WORDS, "sentences_per_second": figures,
+            "ordinary_results_identical": all(outputs[name] == outputs["ordinary_only"] for name in outputs)}
+
+
+def shown(argument: str) -> str:
+    """An argument as the JSON records it: a path inside the repository relative to it, one
+    outside it by its name alone (no machine's absolute path)."""
+    path = Path(argument)
+    if not path.exists():
+        return argument
+    inside = Path(os.path.relpath(path.resolve(), REPO))
+    return str(inside) if not str(inside).startswith("..") else path.name
 
 
 def main() -> None:
@@ -149,7 +157,7 @@ def main() -> None:
         "machine": {"cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
                     "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
                     "torch": torch.__version__},
-        "command": "python " + " ".join(shlex.quote(relative(a) if Path(a).exists() else a) for a in sys.argv),
+        "command": "python " + " ".join(shlex.quote(shown(argument)) for argument in sys.argv),
         "note": args.note,
         "corpus": {"lines": len(corpus), "sentences": sentences, "batch_size": args.batch_size,
                    "lookahead_lines": args.lookahead, "rounds": args.rounds},

@@ -186,7 +186,7 @@ class SinetPredictor(Predictor):
 
     def _checked(self, resolved: DecodingOptions) -> DecodingOptions:
         limit = self._dataset_reader.max_wordpieces
-        if resolved.max_length > limit and self._dataset_reader.max_length is None:
+        if resolved.max_length > limit:
             raise OptionError(f"max_length must be at most the encoder's limit of {limit} wordpieces, "
                               f"got {resolved.max_length}")
         if resolved.overlapping_entities and not hasattr(self._sinet, "overlapping_entities"):
