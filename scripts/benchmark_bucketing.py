@@ -4,7 +4,7 @@ cost of reading over-long sentences (issue 36), on a realistic mixed-length corp
 
     python scripts/benchmark_bucketing.py ARCHIVE [--data-dir $SINET_DATA_DIR] [--sentences 5000]
         [--batch-size 32] [--lookahead 256] [--rounds 2] [--precisions float32 bfloat16]
-        [--output benchmarks/prediction/bucketing.json]
+        [--no-long-sentences] [--update] [--output benchmarks/prediction/bucketing.json]
 
 The corpus: every SciERC sentence (`scierc/{train,dev,test}.json`, one `tokens` line each) shuffled
 with every whole abstract of `scierc_dygie/{train,dev,test}.jsonl` (one `sentences` line each, the
@@ -23,7 +23,8 @@ their own) and (b) with the archive's `max_length` set to 512 in the reader and 
 sentences per second, and whether the ordinary sentences' results are the same in all three runs.
 
 Writes the figures with the date, the machine and the command as JSON (paths relative to the
-repository); prints them.
+repository), each section with the date and command of the run that measured it (`--update` keeps
+the sections another run measured); prints them.
 """
 import argparse
 import json
@@ -143,7 +144,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lookahead", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--precisions", nargs="+", default=["float32", "bfloat16"])
+    parser.add_argument("--precisions", nargs="*", default=["float32", "bfloat16"])
+    parser.add_argument("--no-long-sentences", action="store_true", help="skip the long-sentence runs")
+    parser.add_argument("--update", action="store_true", help=(
+        "keep the other sections of an existing --output (e.g. a precision measured by another run)"))
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "prediction" / "bucketing.json")
     parser.add_argument("--note", default="", help="how the archive was made, the machine's load, ...")
@@ -152,19 +156,21 @@ def main() -> None:
     corpus = mixed_corpus(folder, args.sentences, args.seed)
     sentences = sum(len(line.get("sentences", [None])) for line in corpus)
     print(f"corpus: {len(corpus)} lines, {sentences} sentences", flush=True)
-    report = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-                    "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
-                    "torch": torch.__version__},
-        "command": "python " + " ".join(shlex.quote(shown(argument)) for argument in sys.argv),
-        "note": args.note,
-        "corpus": {"lines": len(corpus), "sentences": sentences, "batch_size": args.batch_size,
-                   "lookahead_lines": args.lookahead, "rounds": args.rounds},
-        "bucketing": {precision: bucketing_figures(args.archive, precision, corpus, args)
-                      for precision in args.precisions},
-        "long_sentences": long_sentence_figures(args.archive, corpus, args),
-    }
+    run = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           "command": "python " + " ".join(shlex.quote(shown(argument)) for argument in sys.argv),
+           "note": args.note}
+    report = json.loads(args.output.read_text(encoding="utf-8")) if args.update and args.output.exists() else {}
+    report["machine"] = {"cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+                         "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
+                         "torch": torch.__version__}
+    report["corpus"] = {"lines": len(corpus), "sentences": sentences, "batch_size": args.batch_size,
+                        "lookahead_lines": args.lookahead}
+    report.setdefault("bucketing", {})
+    for precision in args.precisions:
+        report["bucketing"][precision] = {**run, "rounds": args.rounds,
+                                          **bucketing_figures(args.archive, precision, corpus, args)}
+    if not args.no_long_sentences:
+        report["long_sentences"] = {**run, **long_sentence_figures(args.archive, corpus, args)}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomically(args.output, report)
     print(json.dumps(report, indent=2))
