@@ -141,7 +141,8 @@ class SinetPredictor(Predictor):
         `None` keeps the archive's `max_length`, or else the encoder's limit.
     bucketing : `bool`, optional (default = `True`)
         Batches the sentences of a call by length (less padding); `False` keeps their input order.
-        The results are the same (in float32) and in input order either way.
+        The results come in input order either way, with the same entities and relations (a
+        score's last decimal may differ: the encoder's rounding depends on the padded batch).
     """
 
     def __init__(self, model: Model, dataset_reader: DatasetReader, frozen: bool = True,
