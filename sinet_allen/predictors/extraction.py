@@ -4,9 +4,9 @@ Python `Extractor` (sinet_allen/extractor.py).
 The input is read line by line and never held whole: a look-ahead of `lookahead` lines at a time
 is predicted together, their sentences batched by length into forward passes of at most
 `batch_size` sentences (length buckets: little padding), and their results written in input order,
-so memory does not grow with the input's length. The look-ahead and the bucketing change no
-entity or relation; an encoder's rounding depends on its batch's padded shape, so a score may
-differ in its last decimal (float32) or two (bfloat16).
+so memory does not grow with the input's length. An encoder's rounding depends on its batch's
+padded shape, so with another look-ahead or without bucketing a score may differ in its last
+decimal (float32) or two (bfloat16).
 
 Lines and their outputs correspond one to one: output line N answers input line N, counted as
 the file counts them (blank lines included, `\\n` ends a line). In the `jsonl` format a line holds

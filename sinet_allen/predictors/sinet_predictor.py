@@ -141,8 +141,8 @@ class SinetPredictor(Predictor):
         `None` keeps the archive's `max_length`, or else the encoder's limit.
     bucketing : `bool`, optional (default = `True`)
         Batches the sentences of a call by length (less padding); `False` keeps their input order.
-        The results come in input order either way, with the same entities and relations (a
-        score's last decimal may differ: the encoder's rounding depends on the padded batch).
+        The results come in input order either way (a score's last decimal may differ: the
+        encoder's rounding depends on the padded batch).
     """
 
     def __init__(self, model: Model, dataset_reader: DatasetReader, frozen: bool = True,
