@@ -154,6 +154,34 @@ def json_list(relative: str, key: str) -> Source:
     return lambda: list(read_json(data(relative))[key])
 
 
+BUCKETING = "prediction/bucketing.json"
+
+
+def bucketing_runs() -> List[Record]:
+    """scripts/benchmark_bucketing.py's runs, one per precision."""
+    return [{**figures, "precision": precision}
+            for precision, figures in read_json(data(BUCKETING))["bucketing"].items()]
+
+
+def identical_output(run: Record) -> str:
+    if run["identical_output"]:
+        return "yes"
+    return f"no: {run['lines_differing']} lines, scores within {run['largest_score_difference']:.4f}"
+
+
+def long_sentence_runs() -> List[Record]:
+    """The long-sentence measurement of scripts/benchmark_bucketing.py: ordinary sentences alone,
+    then mixed with long ones, folded only where long (the default) or folded everywhere."""
+    report = read_json(data(BUCKETING))["long_sentences"]
+    speeds, ordinary = report["sentences_per_second"], f"{report['ordinary_sentences']} SciERC sentences"
+    mixed = f"{ordinary} and {report['long_sentences']} of {report['long_sentence_words']} words"
+    return [{"input": ordinary, "prediction": "as is", "speed": speeds["ordinary_only"]},
+            {"input": mixed, "prediction": "only the long sentences folded (the default)",
+             "speed": speeds["mixed_fold_long_only"]},
+            {"input": mixed, "prediction": "`max_length` 512 in the archive (every batch with a long sentence folded)",
+             "speed": speeds["mixed_max_length_512_everywhere"]}]
+
+
 def server_modes() -> List[Record]:
     """scripts/benchmark_server.py's levels, batching beside one at a time, per client count."""
     levels = read_json(data(SERVER))["levels"]
@@ -757,6 +785,14 @@ TABLES: List[Table] = [
         Group(plan_gaps(f"cman/{data_set}", title), ("{label}", *(f"{{{key}}}" for key in (*TASKS, *MACRO_TASKS)),
                                                     "{minutes}"))
         for data_set, title in (("conll04", "CoNLL04"), ("ade", "ADE"))]),
+    Table("prediction-bucketing", PREDICTION_PAGE, (
+        "precision", "file order, sentences/s (per round)", "bucketed, sentences/s (per round)",
+        "bucketed / file order (median)", "identical output"), [
+        Group(bucketing_runs, ("{precision}", lambda r: " / ".join(f"{s:.1f}" for s in r["sentences_per_second"]["file_order"]),
+                               lambda r: " / ".join(f"{s:.1f}" for s in r["sentences_per_second"]["bucketed"]),
+                               "{ratio_bucketed_to_file_order:.2f}×", identical_output))]),
+    Table("prediction-long-sentences", PREDICTION_PAGE, ("input", "prediction", "sentences/s"), [
+        Group(long_sentence_runs, ("{input}", "{prediction}", "{speed:.1f}"))]),
     Table("extract-memory", PREDICTION_PAGE, ("lines written", "peak resident memory of sinet-extract"), [
         Group(lambda: [{"share": share, "mb": mb, "lines": read_json(data(EXTRACT))["lines"]} for share, mb in
                        read_json(data(EXTRACT))["peak_rss_mb_up_to_fraction_of_lines"].items()],

@@ -64,11 +64,11 @@ def convert_from_args(args: argparse.Namespace) -> None:
         types_out = types_from_data(corpus.sentences, symmetric) if args.types_out else None  # checked first
         if args.split:
             parts = write_split(corpus.sentences, args.output, target, args.split, args.seed, symmetric,
-                                args.text_dir)
+                                args.text_dir, corpus.texts)
             summary = [_written(part, args.output / f"{name}{EXTENSIONS[target]}", target)
                        for name, part in parts.items()]
         else:
-            write_corpus(corpus.sentences, args.output, target, symmetric, args.text_dir)
+            write_corpus(corpus.sentences, args.output, target, symmetric, args.text_dir, corpus.texts)
             summary = [_written(corpus.sentences, args.output, target)]
         if types_out is not None:
             write_json_atomically(args.types_out, types_out)

@@ -7,12 +7,13 @@ in the report. Events (`E`; their triggers are `T` lines, kept as entities), att
 normalisations (`N`) and notes (`#`) have no place in the training formats: they are counted.
 
 Write: one `.txt` and `.ann` per document (e.g. model predictions for annotators to correct), and
-an `annotation.conf` declaring the types when the folder has none. The text is the document's
-original `.txt` from `text_dir` when there is one, else its tokens joined by spaces, a sentence a line.
+an `annotation.conf` declaring the types when the folder has none. The text is the document's own
+raw text where the input holds it (predictions of raw text: `texts`), else its original `.txt` from
+`text_dir` when there is one, else its tokens joined by spaces, a sentence a line.
 """
 import re
 from pathlib import Path, PurePosixPath
-from typing import Dict, Iterable, List, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from sinet_allen.conversion.annotated_text import AnnotatedText, CharEntity, CharRelation
 from sinet_allen.conversion.report import ConversionReport
@@ -23,6 +24,7 @@ from sinet_allen.files import atomic_output
 NOT_CONVERTED = {"E": "brat events (their trigger entities are kept)", "A": "brat attributes",
                  "M": "brat attributes", "N": "brat normalisations", "#": "brat notes"}
 _FRAGMENT = re.compile(r"^(\d+) (\d+)$")
+_LINE = re.compile(r"[^\r\n]+")
 
 
 # ----------------------------------------------------------------------------- reading
@@ -77,7 +79,7 @@ def _read_ann(path: Path, document: AnnotatedText, report: ConversionReport) -> 
 
 
 def _fields(line: str, count: int, form: str) -> List[str]:
-    fields = line.rstrip("\r").split("\t")
+    fields = line.rstrip("\r").split("\t", count - 1)  # the last field (an entity's text) may hold tabs
     if len(fields) < count:
         raise ValueError(f"expected {form} (tab-separated), got {line!r}")
     return fields
@@ -142,7 +144,7 @@ def _check_arguments(document: AnnotatedText, events: Set[str], path: Path, repo
 
 
 def write_brat(sentences: Iterable[Sentence], folder: Path, text_dir: Path = None,
-               symmetric: Iterable[str] = ()) -> int:
+               symmetric: Iterable[str] = (), texts: Optional[Dict[str, str]] = None) -> int:
     """Writes the documents' `.txt` and `.ann` files; returns how many documents it wrote. All
     files are built before the first is written, so bad input leaves none behind."""
     symmetric = set(symmetric)
@@ -150,9 +152,8 @@ def write_brat(sentences: Iterable[Sentence], folder: Path, text_dir: Path = Non
     entity_types, relation_types = {}, {}
     for key, group in group_documents(sentences):
         relative = _relative_path(key)
-        original = text_dir / relative.with_suffix(".txt") if text_dir else None
-        text = read_utf8(original) if original and original.is_file() else \
-            "\n".join(" ".join(sentence.tokens) for sentence in group) + "\n"
+        text = _document_text(key, group, (texts or {}).get(key),
+                              text_dir / relative.with_suffix(".txt") if text_dir else None)
         files[folder / relative.with_suffix(".txt")] = text
         files[folder / relative.with_suffix(".ann")] = _ann(group, text, key, symmetric)
         for sentence in group:
@@ -164,6 +165,15 @@ def write_brat(sentences: Iterable[Sentence], folder: Path, text_dir: Path = Non
         with atomic_output(path) as file:
             file.write(content)
     return len([path for path in files if path.suffix == ".ann"])
+
+
+def _document_text(key: str, group: List[Sentence], own: Optional[str], original: Optional[Path]) -> str:
+    """The document's own text, else its original file, else its tokens joined by spaces."""
+    if own is not None:
+        return own
+    if original is not None and original.is_file():
+        return read_utf8(original)
+    return "\n".join(" ".join(sentence.tokens) for sentence in group) + "\n"
 
 
 def _relative_path(key: str) -> PurePosixPath:
@@ -181,8 +191,10 @@ def _ann(group: List[Sentence], text: str, key: str, symmetric: Set[str]) -> str
         first = entities + 1  # the T number of the sentence's first entity
         for entity in sentence.entities:
             entities += 1
-            start, end = spans[entity.start][0], spans[entity.end - 1][1]
-            lines.append(f"T{entities}\t{entity.type} {start} {end}\t{text[start:end]}")
+            fragments = _line_fragments(text, spans[entity.start][0], spans[entity.end - 1][1])
+            offsets = ";".join(f"{start} {end}" for start, end in fragments)
+            surface = " ".join(text[start:end] for start, end in fragments)
+            lines.append(f"T{entities}\t{entity.type} {offsets}\t{surface}")
         for relation in sentence.relations:
             head, tail = first + relation.head, first + relation.tail
             if relation.type in symmetric:
@@ -191,6 +203,12 @@ def _ann(group: List[Sentence], text: str, key: str, symmetric: Set[str]) -> str
                 relations += 1
                 lines.append(f"R{relations}\t{relation.type} Arg1:T{head} Arg2:T{tail}")
     return "".join(line + "\n" for line in lines)
+
+
+def _line_fragments(text: str, start: int, end: int) -> List[Tuple[int, int]]:
+    """The characters [start, end) as brat fragments, one per line they touch: an entity of an
+    original text may cross a line break, which a line of an `.ann` file cannot hold."""
+    return [(start + match.start(), start + match.end()) for match in _LINE.finditer(text[start:end])]
 
 
 def _word_spans(group: List[Sentence], text: str, key: str) -> List[List[Tuple[int, int]]]:

@@ -7,7 +7,7 @@ from sinet_allen.conversion.annotated_text import to_sentences
 from sinet_allen.conversion.brat import read_brat, write_brat
 from sinet_allen.conversion.doccano import read_doccano
 from sinet_allen.conversion.label_studio import read_label_studio
-from sinet_allen.conversion.predictions import read_prediction_sentences
+from sinet_allen.conversion.predictions import read_predictions
 from sinet_allen.conversion.report import ConversionReport
 from sinet_allen.conversion.split import SPLIT_NAMES, split_documents
 from sinet_allen.dataset_readers.formats import read_sentences, write_dygie, write_spert
@@ -24,6 +24,7 @@ EXTENSIONS = {"spert": ".json", "dygie": ".jsonl", "brat": ""}  # brat: a folder
 class Corpus:
     sentences: List[Sentence]
     symmetric: Set[str] = field(default_factory=set)  # types the input marks symmetric (brat's `*`)
+    texts: Dict[str, str] = field(default_factory=dict)  # per document key, its raw text (predictions of raw text)
 
 
 def read_corpus(path: Path, format: str, report: ConversionReport, types: Optional[TypeInventory] = None) -> Corpus:
@@ -33,7 +34,8 @@ def read_corpus(path: Path, format: str, report: ConversionReport, types: Option
         return Corpus(list(read_sentences(path, format, types, strict=not report.skip_bad,
                                           on_skip=report.skipped.append)))
     if format == "predictions":
-        corpus = Corpus(read_prediction_sentences(path, report))
+        predictions = read_predictions(path, report)
+        corpus = Corpus(predictions.sentences, texts=predictions.texts)
     elif format in RAW_TEXT_READERS:
         documents, symmetric = RAW_TEXT_READERS[format](path, report)
         sentences = [s for document in documents for s in to_sentences(document, report)]
@@ -61,9 +63,10 @@ def _in_inventory(sentence: Sentence, types: TypeInventory, report: ConversionRe
 
 
 def write_corpus(sentences: Sequence[Sentence], output: Path, format: str, symmetric: Iterable[str] = (),
-                 text_dir: Optional[Path] = None) -> None:
+                 text_dir: Optional[Path] = None, texts: Optional[Dict[str, str]] = None) -> None:
+    """`texts` (per document key its raw text) and `text_dir` give brat its `.txt` files."""
     if format == "brat":
-        write_brat(sentences, output, text_dir, symmetric)
+        write_brat(sentences, output, text_dir, symmetric, texts)
     elif format in ("spert", "dygie"):
         (write_spert if format == "spert" else write_dygie)(sentences, output)
     else:
@@ -71,11 +74,12 @@ def write_corpus(sentences: Sequence[Sentence], output: Path, format: str, symme
 
 
 def write_split(sentences: Sequence[Sentence], folder: Path, format: str, fractions: Sequence[float], seed: int,
-                symmetric: Iterable[str] = (), text_dir: Optional[Path] = None) -> Dict[str, List[Sentence]]:
+                symmetric: Iterable[str] = (), text_dir: Optional[Path] = None,
+                texts: Optional[Dict[str, str]] = None) -> Dict[str, List[Sentence]]:
     """`train`, `dev` (and `test`) files in `folder`, documents drawn with `seed`."""
     parts = dict(zip(SPLIT_NAMES, split_documents(sentences, fractions, seed)))
     for name, part in parts.items():
-        write_corpus(part, folder / f"{name}{EXTENSIONS[format]}", format, symmetric, text_dir)
+        write_corpus(part, folder / f"{name}{EXTENSIONS[format]}", format, symmetric, text_dir, texts)
     return parts
 
 

@@ -3,7 +3,9 @@
 Each line is checked by the prediction format's own `check_record` (gold is not needed). A line is
 a document (`"sentences"`: word ranges) or one sentence; entity offsets are word offsets over its
 `"tokens"` (end exclusive) and relations index its `"entities"`. Error records
-(`{"error", "line"}`) are named in the report as dropped."""
+(`{"error", "line"}`) are named in the report as dropped. A prediction of raw text carries that
+text (`"text"`), kept per document so that brat gets the original text back."""
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -13,8 +15,14 @@ from sinet_allen.schema import Entity, Relation, Sentence
 from sinet_allen.predictors.prediction_format import check_record
 
 
-def read_prediction_sentences(path: Path, report: ConversionReport) -> List[Sentence]:
-    sentences = []
+@dataclass
+class Predictions:
+    sentences: List[Sentence] = field(default_factory=list)
+    texts: Dict[str, str] = field(default_factory=dict)  # per document key, the raw text predicted
+
+
+def read_predictions(path: Path, report: ConversionReport) -> Predictions:
+    predictions = Predictions()
     for number, record in json_lines(path, report):
         where = f"{path}, line {number}"
         if isinstance(record, dict) and "error" in record:
@@ -22,18 +30,29 @@ def read_prediction_sentences(path: Path, report: ConversionReport) -> List[Sent
                         f"{where} (input line {record.get('line')}): {record['error']}")
             continue
         try:
-            sentences.extend(_sentences(check_record(record, with_gold=False), f"line-{number}", where))
+            record = check_record(record, with_gold=False)
+            key = _document_key(record, f"line-{number}")
+            predictions.sentences.extend(_sentences(record, key, where))
         except ValueError as error:
             report.bad(f"{where}: not a prediction record ({error})")
-    return sentences
+            continue
+        if isinstance(record.get("text"), str):
+            predictions.texts[key] = record["text"]
+        elif any("char_start" in entity for entity in record["entities"]):
+            report.change("predictions of raw text without their text (written before records held it): "
+                          "the text is rebuilt from the tokens", where)
+    return predictions
 
 
-def _sentences(record: Dict[str, Any], default_key: str, where: str) -> List[Sentence]:
+def _document_key(record: Dict[str, Any], default_key: str) -> str:
+    return str(record.get("doc_key", record.get("id", default_key)))
+
+
+def _sentences(record: Dict[str, Any], key: str, where: str) -> List[Sentence]:
     tokens = record["tokens"]
     ranges = record.get("sentences") or [[0, len(tokens)]]
-    key = record.get("doc_key", record.get("id", default_key))
     first = record.get("sentence_index", 0)  # a line per sentence of a data file says which
-    sentences = [Sentence(tokens[start:end], [], [], f"{where}, sentence {k}", doc_key=str(key),
+    sentences = [Sentence(tokens[start:end], [], [], f"{where}, sentence {k}", doc_key=key,
                           sentence_index=first + k) for k, (start, end) in enumerate(ranges)]
     placed = []  # per entity of the record: (sentence, index in it)
     for entity in record["entities"]:

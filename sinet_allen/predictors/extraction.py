@@ -1,20 +1,26 @@
 """Extraction from inputs of any size with an archived model: `allennlp sinet-extract` and the
 Python `Extractor` (sinet_allen/extractor.py).
 
-The input is read line by line and never held whole: `batch_size` lines at a time are predicted
-together (their sentences pooled into forward passes of at most `batch_size` sentences) and
-their results written, so memory does not grow with the input's length.
+The input is read line by line and never held whole: a look-ahead of `lookahead` lines at a time
+is predicted together, their sentences batched by length into forward passes of at most
+`batch_size` sentences (length buckets: little padding), and their results written in input order,
+so memory does not grow with the input's length. An encoder's rounding depends on its batch's
+padded shape, so with another look-ahead or without bucketing a score may differ in its last
+decimal (float32) or two (bfloat16).
 
 Lines and their outputs correspond one to one: output line N answers input line N, counted as
 the file counts them (blank lines included, `\\n` ends a line). In the `jsonl` format a line holds
 one of the predictor's four JSON inputs and a blank line gets an error record; in the `text`
 format a line is a document of raw text and a blank line an empty document. An input line that
-cannot be predicted (not UTF-8, not JSON, no accepted key, a sentence too long for the encoder)
-gets the error record `{"error": ..., "line": N}` and the others are still predicted.
+cannot be parsed, read or predicted (not UTF-8, not JSON, nested too deeply, no accepted key, a
+failure of the model on it) gets the error record `{"error": ..., "line": N}` and the others are
+still predicted: a run always reaches the end of its input.
 
 The output is written to `OUT.partial` and renamed to `OUT` when the last line is written, so
 `OUT` is never incomplete. A run that stops leaves `OUT.partial`; `resume` continues it after its
 last complete line (a half-written last line is dropped and predicted again), without duplicates.
+An output path that is the input (or its partial file is) is refused; missing parent folders of the
+output are created, and the log says so.
 """
 import json
 import logging
@@ -28,6 +34,7 @@ from allennlp.common.util import JsonDict, lazy_groups_of
 from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
+from sinet_allen.predictors.decoding_options import DecodingOptions
 from sinet_allen.predictors.prediction_format import dump_line
 from sinet_allen.predictors.sinet_predictor import InputLine, SinetPredictor
 
@@ -36,6 +43,7 @@ logger = logging.getLogger(__name__)
 INPUT_FORMATS = ("auto", "jsonl", "text")
 FORMAT_OF_EXTENSION = {".jsonl": "jsonl", ".json": "jsonl", ".txt": "text"}
 PARTIAL_SUFFIX = ".partial"
+DEFAULT_LOOKAHEAD = 256  # input lines predicted together: room for length buckets, memory still flat
 
 
 @dataclass
@@ -59,22 +67,27 @@ def sentence_count(result: JsonDict) -> int:
     return len(result["sentences"]) if "sentences" in result else 1
 
 
-def load_predictor(archive: Union[str, Path], cuda_device: int = -1,
-                   inference_precision: str = "float32", attention: bool = False,
-                   overrides: Optional[JsonDict] = None) -> SinetPredictor:
+def load_predictor(archive: Union[str, Path], cuda_device: int = -1, inference_precision: str = "float32",
+                   attention: bool = False, decoding: Optional[DecodingOptions] = None,
+                   bucketing: bool = True, overrides: Optional[JsonDict] = None) -> SinetPredictor:
     """The `sinet` predictor of a `model.tar.gz`; `cuda_device` -1 means the CPU,
     `inference_precision` "bfloat16" runs a bfloat16 copy of the encoder (faster), `attention`
-    adds each sentence's attention maps, and `overrides` changes the archived config as
-    `allennlp predict -o` does (e.g. `{"model.relation_threshold": 0.7}`)."""
+    adds each sentence's attention maps, `decoding` replaces the archive's decoding options (those
+    it sets), `bucketing` False batches sentences in input order, and `overrides` changes the
+    archived config as `allennlp predict -o` does."""
     loaded = load_archive(str(archive), cuda_device=cuda_device,
                           overrides={**(overrides or {}), "model.inference_precision": inference_precision})
-    return Predictor.from_archive(loaded, "sinet", extra_args={"attention": attention})
+    options = (decoding or DecodingOptions()).to_json()
+    return Predictor.from_archive(loaded, "sinet", extra_args={"attention": attention, "bucketing": bucketing,
+                                                               **options})
 
 
-def predict_in_groups(predictor: SinetPredictor, inputs: Iterable[JsonDict], batch_size: int) -> Iterator[JsonDict]:
-    """One result per input, in order, predicting `batch_size` inputs at a time."""
-    for group in lazy_groups_of(iter(inputs), batch_size):
-        yield from predictor.predict_batch_json(group, batch_size)
+def predict_in_groups(predictor: SinetPredictor, inputs: Iterable[JsonDict], batch_size: int,
+                      lookahead: Optional[int] = None, decoding: Optional[DecodingOptions] = None) -> Iterator[JsonDict]:
+    """One result per input, in order, predicting `lookahead` inputs (default `DEFAULT_LOOKAHEAD`)
+    at a time in forward passes of at most `batch_size` sentences, with the call's `decoding` options."""
+    for group in lazy_groups_of(iter(inputs), lookahead or DEFAULT_LOOKAHEAD):
+        yield from predictor.predict_batch_json(group, batch_size, decoding)
 
 
 def resolve_input_format(path: Union[str, Path], input_format: str = "auto") -> str:
@@ -109,14 +122,18 @@ def partial_path(output: Union[str, Path]) -> Path:
 
 
 def extract_file(predictor: SinetPredictor, input_path: Union[str, Path], output_path: Union[str, Path],
-                 input_format: str = "auto", batch_size: int = 32, resume: bool = False) -> Summary:
-    """Predicts every line of `input_path` into `output_path` (module docstring) and says what it wrote."""
+                 input_format: str = "auto", batch_size: int = 32, resume: bool = False,
+                 lookahead: Optional[int] = None, decoding: Optional[DecodingOptions] = None,
+                 show_progress: bool = True) -> Summary:
+    """Predicts every line of `input_path` into `output_path` (module docstring) and says what it
+    wrote; `show_progress` shows a progress bar on stderr."""
     input_format = resolve_input_format(input_path, input_format)
     partial = partial_path(output_path)
+    check_output_path(input_path, output_path)
     summary = resume_partial(partial) if resume else Summary()
     if not resume and partial.exists():
         logger.warning("%s: a partial output of an earlier run, replaced (use --resume to continue it)", partial)
-    partial.parent.mkdir(parents=True, exist_ok=True)
+    make_parent_folder(partial)
     done = summary.lines
     with open(input_path, "rb") as lines, open(partial, "a" if resume else "w", encoding="utf-8") as output:
         inputs = numbered_inputs(lines, input_format)
@@ -125,17 +142,36 @@ def extract_file(predictor: SinetPredictor, input_path: Union[str, Path], output
             raise ValueError(f"{partial} holds {done} lines but {input_path} has only {skipped}: "
                              "not a partial output of this input; delete it or run without --resume")
         try:
-            _write_results(predict_in_groups(predictor, inputs, batch_size), output, summary, batch_size)
+            results = predict_in_groups(predictor, inputs, batch_size, lookahead, decoding)
+            _write_results(results, output, summary, batch_size, show_progress)
         except BaseException:
-            logger.error("stopped after input line %d; the output so far is in %s: run again with --resume "
-                         "to continue it", summary.lines, partial)
+            logger.error("stopped: the results of input lines 1 to %d are in %s; run again with --resume "
+                         "to continue from line %d", summary.lines, partial, summary.lines + 1)
             raise
     os.replace(partial, output_path)
     return summary
 
 
-def _write_results(results: Iterator[JsonDict], output, summary: Summary, batch_size: int) -> None:
-    with Tqdm.tqdm(desc="extracting", unit=" sentences", initial=summary.sentences) as progress:
+def check_output_path(input_path: Union[str, Path], output_path: Union[str, Path]) -> None:
+    """Refuses an output (or its partial file) that is the input, however the paths are spelt."""
+    source = Path(input_path).resolve()
+    for path in (Path(output_path), partial_path(output_path)):
+        if path.resolve() == source or (path.exists() and source.exists() and os.path.samefile(path, source)):
+            raise ValueError(f"the output {path} is the input {input_path}: writing it would destroy the "
+                             "input; choose another --output-file")
+
+
+def make_parent_folder(path: Path) -> None:
+    """Creates the missing folders above `path`, saying so: a mistyped path shows in the log."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True)
+        logger.warning("created the folder %s for the output, which did not exist", path.parent)
+
+
+def _write_results(results: Iterator[JsonDict], output, summary: Summary, batch_size: int,
+                   show_progress: bool) -> None:
+    with Tqdm.tqdm(desc="extracting", unit=" sentences", initial=summary.sentences,
+                   disable=not show_progress) as progress:
         for group in lazy_groups_of(results, batch_size):
             sentences = summary.sentences
             for result in group:

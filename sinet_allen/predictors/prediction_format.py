@@ -5,6 +5,7 @@ A prediction file holds one JSON object per line: per input line (`allennlp pred
 --predictions-output-file`, `allennlp predict --use-dataset-reader`, `allennlp sinet-experiment`):
 
     {<the input's other keys: id, doc_key, source, sentence_index, ...>,
+     ["text": str],
      "tokens": [str],
      "entities": [{"type", "start", "end", "text", ["char_start", "char_end"], "score"}],
      "relations": [{"head", "tail", "type", "score"}],
@@ -13,7 +14,8 @@ A prediction file holds one JSON object per line: per input line (`allennlp pred
      ["attention": [{"encoder": [w], ("ner": {"mean", "self", "heads", "self_heads"}, "re": {...}) | "note"}
                     | null, ...]]}
 
-Offsets are word offsets, `end` exclusive; `char_start`/`char_end` slice raw input text; relations'
+Offsets are word offsets, `end` exclusive; `char_start`/`char_end` slice raw input text, which
+the record holds as `text` (given for raw-text input only); relations'
 `head` and `tail` index `entities` (gold relations index `gold_entities`); `sentences` is given for
 document inputs; the gold keys when the input had gold. An input that could not be predicted gives
 the error record `{"error": message, "line": N}` in its place.
@@ -60,11 +62,12 @@ def add_sentence(entities: List[JsonDict], relations: List[JsonDict], output: Js
 
 def prediction_record(other: JsonDict, tokens: List[str], entities: List[JsonDict], relations: List[JsonDict],
                       sentences: Optional[List[List[int]]] = None, gold: Optional[JsonDict] = None,
-                      attention: Optional[List[Optional[JsonDict]]] = None) -> JsonDict:
+                      attention: Optional[List[Optional[JsonDict]]] = None, text: Optional[str] = None) -> JsonDict:
     """A line in the schema's key order: the input's `other` keys (those of the same name as the
-    record's own, such as a training record's gold `entities`, are replaced), the prediction, then
-    `sentences`, the gold keys and `attention` where given."""
-    record = {"tokens": tokens, "entities": entities, "relations": relations}
+    record's own, such as a training record's gold `entities`, are replaced), the raw `text` where
+    given, the prediction, then `sentences`, the gold keys and `attention` where given."""
+    record = {} if text is None else {"text": text}
+    record.update({"tokens": tokens, "entities": entities, "relations": relations})
     if sentences is not None:
         record["sentences"] = sentences
     record.update(gold or {})

@@ -29,7 +29,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.requests import ClientDisconnect
 
 from sinet_allen.modules.cross_task_attention import CrossTaskAttention
-from sinet_allen.predictors.sinet_predictor import SinetPredictor
+from sinet_allen.predictors.sinet_predictor import MODEL_FAILED, UNREADABLE, SinetPredictor
 from sinet_allen.server.access import HostAndOriginCheck
 from sinet_allen.server.batcher import Batcher, Busy, ModelFailure
 from sinet_allen.server.limits import LOOPBACK_NAMES, Batching, Limits
@@ -104,6 +104,10 @@ def create_app(predictor: SinetPredictor, tokenizer: PretrainedTransformerTokeni
             raise RequestError(500, "the model failed on this request; the server's log has the details, "
                                     "and the server goes on")
         for index, result in enumerate(results):
+            if "error" in result and _internal(result["error"]):
+                logger.error("item %d of a request: %s", index, result["error"])
+                raise RequestError(500, "the model failed on this request; the server's log has the details, "
+                                        "and the server goes on")
             if "error" in result:
                 raise RequestError(422, f"{_where(body, index)}{result['error']}")
         return JSONResponse(results if isinstance(body, list) else results[0])
@@ -218,3 +222,8 @@ def _wordpieces(tokenizer: PretrainedTransformerTokenizer, item: dict) -> int:
 
 def _where(body: Any, index: int) -> str:
     return f"item {index}: " if isinstance(body, list) else ""
+
+
+def _internal(message: str) -> bool:
+    """An error record of the reader's or the model's exception, not of the input's form."""
+    return any(kind in message for kind in (UNREADABLE, MODEL_FAILED))

@@ -13,6 +13,8 @@ from allennlp.predictors import Predictor
 from conftest import CMAN_CONFIG, FIXTURE_DATA, archive_with_weights
 from sinet_allen import Extractor
 from sinet_allen.metrics import JointIEF1
+from sinet_allen.predictors.decoding_options import DecodingOptions, OptionError
+from sinet_allen.predictors.extraction import load_predictor
 from sinet_allen.predictors.prediction_format import read_predictions, triples
 from sinet_allen.predictors.sinet_predictor import SinetPredictor
 
@@ -97,6 +99,18 @@ def test_sinet_extract_and_the_extractor_on_a_cman_archive(eager_cman, tmp_path)
     assert [len(line["entities"]) for line in lines] == [8, 2]
     extracted = Extractor.from_archive(eager_cman, inference_precision="bfloat16").extract("We train a tagger.")
     assert [entity["text"] for entity in extracted["entities"]] == ["We", "train", "a", "tagger", "."]
+
+
+def test_cman_decodes_flat_entities_and_takes_the_other_decoding_options(eager_cman):
+    predictor = load_predictor(eager_cman)
+    item = {"sentence": "We train a tagger."}
+    assert predictor.predict_batch_json([item], decoding=DecodingOptions(overlapping_entities=False)) == \
+        predictor.predict_batch_json([item])
+    with pytest.raises(OptionError, match="tags words and decodes flat entities only"):
+        predictor.predict_batch_json([item], decoding=DecodingOptions(overlapping_entities=True))
+    assert predictor.predict_json({**item, "decoding": {"relation_threshold": 1.0}})["relations"] == []
+    long_result = predictor.predict_json({"sentence": " ".join(["tagger"] * 600)})  # over the encoder's limit
+    assert "error" not in long_result and len(long_result["tokens"]) == 600
 
 
 def test_evaluate_and_significance_compare_two_cman_models(cman_run, eager_cman, tmp_path, capsys):

@@ -141,12 +141,12 @@ def killed_by(poison: str, once: str, marker: Path):
             super().__init__(archive, options)
             predict = self.predictor.predict_batch_json
 
-            def predict_or_die(inputs, batch_size=None):
+            def predict_or_die(inputs, *args, **kwargs):
                 sentences = {item.get("sentence") for item in inputs}
                 if poison in sentences or (once in sentences and not marker.exists()):
                     marker.touch()
                     os._exit(1)
-                return predict(inputs, batch_size)
+                return predict(inputs, *args, **kwargs)
             self.predictor.predict_batch_json = predict_or_die
     return Killable
 

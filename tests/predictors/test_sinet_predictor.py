@@ -24,6 +24,7 @@ INPUTS = [
 ]
 ENTITY_KEYS = {"type", "start", "end", "text", "score"}
 TOO_LONG = " ".join(["word"] * 600)  # more wordpieces than the encoder's 512
+DEEP_LINE = '{"sentence": "x", "meta": ' + "[" * 5000 + "]" * 5000 + "}"  # 10 KB, beyond Python's recursion limit
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +47,12 @@ def eager_predictor(fixture_archive) -> SinetPredictor:
 
 def check_result(result, tokens_given=False):
     """The output schema: document-level offsets, entity texts, relation indices, rounded scores."""
-    assert set(result) <= {"tokens", "entities", "relations", "sentences"}
+    assert set(result) <= {"tokens", "entities", "relations", "sentences"} | (set() if tokens_given else {"text"})
     tokens, entities = result["tokens"], result["entities"]
     for entity in entities:
         assert set(entity) == ENTITY_KEYS if tokens_given else ENTITY_KEYS | {"char_start", "char_end"}
+        if not tokens_given:  # raw text comes back, and the offsets slice it
+            assert result["text"][entity["char_start"] : entity["char_end"]] == entity["text"]
         assert 0 <= entity["start"] < entity["end"] <= len(tokens)
         assert entity["text"].startswith(tokens[entity["start"]])
         assert entity["text"].endswith(tokens[entity["end"] - 1])
@@ -149,14 +152,16 @@ def assert_same_results(first, second):
 @pytest.mark.parametrize("item", [{"sentence": ""}, {"sentence": " \n\t "}, {"tokens": []}])
 def test_empty_input_gives_an_empty_result_without_the_model(predictor, monkeypatch, item):
     monkeypatch.setattr(predictor._model, "forward_on_instances", pytest.fail)
-    assert predictor.predict_json(item) == {"tokens": [], "entities": [], "relations": []}
+    raw_text = {"text": item["sentence"]} if "sentence" in item else {}
+    assert predictor.predict_json(item) == {**raw_text, "tokens": [], "entities": [], "relations": []}
 
 
 @pytest.mark.parametrize("item", [{"document": "  "}, {"sentences": []}, {"sentences": [[], []]}])
 def test_empty_documents_keep_their_sentences(predictor, monkeypatch, item):
     monkeypatch.setattr(predictor._model, "forward_on_instances", pytest.fail)
     result = predictor.predict_json(item)
-    assert result == {"tokens": [], "entities": [], "relations": [],
+    raw_text = {"text": item["document"]} if "document" in item else {}
+    assert result == {**raw_text, "tokens": [], "entities": [], "relations": [],
                       "sentences": [[0, 0]] * len(item.get("sentences", []))}
 
 
@@ -169,8 +174,11 @@ def test_empty_documents_keep_their_sentences(predictor, monkeypatch, item):
     ({"tokens": ["a", 1]}, "'tokens' must be a list of strings"),
     ({"sentences": ["a"]}, "sentences[0] must be a list of strings"),
     ({"sentences": {"a": 1}}, "'sentences' must be a list of token lists"),
-    ({"sentence": TOO_LONG}, "more than the encoder's limit of 512"),
-    ({"document": "A short one. " + TOO_LONG}, "sentence 2: "),
+    ({"sentence": "a", "decoding": {"relation_threshold": 2}}, "'decoding': relation_threshold must be a number"),
+    ({"sentence": "a", "decoding": {"max_length": 4096}}, "'decoding': max_length must be at most the encoder's"),
+    ({"sentence": "a", "decoding": {"threshold": 0.5}}, "'decoding': unknown decoding option 'threshold'"),
+    ({"sentence": "a", "decoding": [1]}, "'decoding': decoding options must be a JSON object"),
+    ({"sentence": "a", "meta": {1, 2}}, "cannot be written back as JSON"),
     ({"sentence": "a \ud800 b"}, "'sentence' holds a lone surrogate '\\ud800' at character 2, which is not text"),
     ({"document": "\udfff"}, "'document' holds a lone surrogate"),
 ])
@@ -178,11 +186,6 @@ def test_bad_inputs_become_error_records_beside_good_ones(predictor, item, messa
     bad, good = predictor.predict_batch_json([item, INPUTS[0]])
     assert set(bad) == {"error"} and message in bad["error"]
     assert good == predictor.predict_json(INPUTS[0])
-
-
-def test_an_over_long_sentence_needs_splitting_and_nothing_else(predictor):
-    error = predictor.predict_json({"sentence": TOO_LONG})["error"]
-    assert "split it into shorter sentences" in error and "strict" not in error  # no reader setting helps here
 
 
 def predictor_with(archive, overrides) -> SinetPredictor:
@@ -237,9 +240,10 @@ def test_a_document_beyond_spacys_length_limit_is_predicted(predictor):
 def test_error_records_name_their_line(fixture_archive):
     predictor = Predictor.from_archive(load_archive(str(fixture_archive)))  # fresh line count
     lines = ['{"sentence": "We compare models."}', "not json", "[1, 2]", '{"tokens": "a"}',
-             json.dumps({"sentence": TOO_LONG}), json.dumps(INPUTS[3])]
+             DEEP_LINE, json.dumps(INPUTS[3])]
     results = predictor.predict_batch_json([predictor.load_line(line + "\n") for line in lines])
     assert [result.get("line") for result in results] == [None, 2, 3, 4, 5, None]
+    assert "too deeply" in results[4]["error"]
     assert "not valid JSON" in results[1]["error"] and "got list" in results[2]["error"]
     assert results[0]["tokens"] == ["We", "compare", "models", "."]
     assert results[5] == predictor.predict_json(INPUTS[3])
@@ -265,16 +269,18 @@ def test_allennlp_predict_writes_every_line_and_logs_the_failures(fixture_archiv
     """As AllenNLP runs it: blank lines skipped, an error record numbered by the lines the predictor
     saw, each failure logged with the count so far, exit status 0 (`sinet-extract` exits 1)."""
     lines = ["", json.dumps(INPUTS[0]), "   ", "{broken", json.dumps(INPUTS[1]), "",
-             json.dumps({"words": ["a"]}), json.dumps(INPUTS[2])]
+             json.dumps({"words": ["a"]}), json.dumps(INPUTS[2]), DEEP_LINE, json.dumps({"sentence": TOO_LONG})]
     process = allennlp_predict(fixture_archive, lines, tmp_path)
     assert process.returncode == 0, process.stderr
     assert "input line 2 could not be predicted (1 failure(s) so far): the line is not valid JSON" in process.stderr
     assert "input line 4 could not be predicted (2 failure(s) so far): expected exactly one" in process.stderr
+    assert "input line 6 could not be predicted (3 failure(s) so far): the line nests JSON" in process.stderr
     outputs = process.outputs
-    assert len(outputs) == 5  # one per non-blank input line
-    assert [output.get("line") for output in outputs] == [None, 2, None, 4, None]  # non-blank lines seen
+    assert len(outputs) == 7  # one per non-blank input line
+    assert [output.get("line") for output in outputs] == [None, 2, None, 4, None, 6, None]  # non-blank lines seen
     assert outputs[1]["error"].startswith("the line is not valid JSON")
-    for output in (outputs[0], outputs[2], outputs[4]):
+    assert len(outputs[6]["tokens"]) == 600  # over the encoder's limit, predicted without an override
+    for output in (outputs[0], outputs[2], outputs[4], outputs[6]):
         check_result(output, tokens_given=output is outputs[4])
 
 
