@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """int8 against float32 and bfloat16: F1 of every int8 recipe and prediction speed, per archive.
 
-    python scripts/benchmark_int8.py ARCHIVE [ARCHIVE ...] --dev DEV_FILE --test TEST_FILE
+    python scripts/benchmark_int8.py ARCHIVE_OR_JSON [...] --dev DEV_FILE --test TEST_FILE
         [--recipes all_linear ...] [--batch-sizes 1 32] [--speed-sentences 200] [--rounds 2]
         [--output benchmarks/int8/cpu.json]
 
@@ -21,9 +21,12 @@ put in the model's place, so that everything after the encoder is the same in al
   counts the sentences whose entities or relations change with the batch size (per-token int8, like
   float32, should change none).
 
-The JSON output is written only once everything has been measured.
+An argument ending in .json is an earlier output of this script whose archives are taken as they
+are, so that archives measured in parallel processes are summarised together. The JSON output is
+written only once everything has been measured.
 """
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -125,22 +128,29 @@ def measure_archive(path: str, args: argparse.Namespace) -> Dict[str, Any]:
         variants = encoder_variants(model.embedder, args.recipes)
         result = {"archive": shareable_path(Path(path)),
                   "dev": accuracy(model, variants, dev), "test": accuracy(model, variants, test)}
-        timed = {name: variants[name] for name in ("float32", "bfloat16", *[f"int8/{r}" for r in args.recipes])}
-        result["speed"] = speed(model, timed, test[: args.speed_sentences], args.batch_sizes, args.rounds)
+        if args.speed_sentences:
+            result["speed"] = speed(model, variants, test[: args.speed_sentences], args.batch_sizes, args.rounds)
     return result
+
+
+def measured(path: str, args: argparse.Namespace) -> List[Dict[str, Any]]:
+    if path.endswith(".json"):
+        return json.loads(Path(path).read_text())["archives"]
+    return [measure_archive(path, args)]
 
 
 def mean_differences(archives: List[Dict[str, Any]], split: str) -> Dict[str, Dict[str, float]]:
     """Per variant, the mean over the archives of its F1 minus float32's."""
-    names = archives[0][split].keys()
-    return {name: {key: mean(a[split][name][key] - a[split]["float32"][key] for a in archives) for key in SCORES}
+    names = dict.fromkeys(name for archive in archives for name in archive[split])
+    return {name: {**{key: mean(a[split][name][key] - a[split]["float32"][key] for a in archives if name in a[split])
+                      for key in SCORES}, "archives": sum(name in a[split] for a in archives)}
             for name in names}
 
 
 def mean_speed(archives: List[Dict[str, Any]]) -> Dict[str, Dict[int, float]]:
     table: Dict[str, Dict[int, List[float]]] = {}
     for archive in archives:
-        for run in archive["speed"]["runs"]:
+        for run in archive.get("speed", {}).get("runs", []):
             table.setdefault(run["variant"], {}).setdefault(run["batch_size"], []).append(run["sentences_per_second"])
     return {name: {size: mean(values) for size, values in sizes.items()} for name, sizes in table.items()}
 
@@ -150,7 +160,7 @@ def choose_recipe(dev_differences: Dict[str, Dict[str, float]], speeds: Dict[str
     holding = [name for name in int8 if dev_differences[name]["ent_f1"] >= -TOLERANCE
                and dev_differences[name]["rel_strict_f1"] >= -TOLERANCE]
     if holding:
-        return max(holding, key=lambda name: max(speeds[name].items())[1])
+        return max(holding, key=lambda name: max(speeds.get(name, {0: 0.0}).items())[1])
     return max(int8, key=lambda name: dev_differences[name]["rel_strict_f1"])
 
 
@@ -161,12 +171,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--test", required=True, help="report and time on this file")
     parser.add_argument("--recipes", nargs="+", choices=sorted(RECIPES), default=sorted(RECIPES))
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=[1, 32])
-    parser.add_argument("--speed-sentences", type=int, default=200, help="test sentences timed per variant")
+    parser.add_argument("--speed-sentences", type=int, default=200,
+                        help="test sentences timed per variant; 0 measures accuracy only")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--output", default="benchmarks/int8/cpu.json")
     args = parser.parse_args(argv)
     header = report_header(__file__, sys.argv[1:] if argv is None else argv, machine_info(torch.device("cpu")))
-    archives = [measure_archive(path, args) for path in args.archives]
+    archives = [archive for path in args.archives for archive in measured(path, args)]
     speeds = mean_speed(archives)
     dev_differences = mean_differences(archives, "dev")
     report = {**header, "tolerance": TOLERANCE, "default_recipe": DEFAULT_RECIPE.name,
@@ -179,12 +190,12 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def print_summary(report: Dict[str, Any]) -> None:
-    print(f"{'variant':32} {'dev dEnt':>8} {'dRel':>6} {'dRel+':>6} {'test dEnt':>9} {'dRel':>6} {'dRel+':>6}  sentences/s")
+    print(f"{'variant':32} {'dev dEnt':>8} {'dRel':>6} {'dRel+':>6} {'test dEnt':>9} {'dRel':>6} {'dRel+':>6}  archives  sentences/s")
     for name, dev in report["mean_difference_to_float32"]["dev"].items():
         test = report["mean_difference_to_float32"]["test"][name]
-        speeds = " ".join(f"b{size}: {value:.1f}" for size, value in report["mean_sentences_per_second"][name].items())
+        speeds = " ".join(f"b{size}: {value:.1f}" for size, value in report["mean_sentences_per_second"].get(name, {}).items())
         print(f"{name:32} " + " ".join(f"{dev[key]:+6.2f}" for key in SCORES) + "    "
-              + " ".join(f"{test[key]:+6.2f}" for key in SCORES) + f"  {speeds}")
+              + " ".join(f"{test[key]:+6.2f}" for key in SCORES) + f"  {test['archives']:8}  {speeds}")
     print(f"chosen on dev: {report['choice']} (the models' default: {report['default_recipe']})")
 
 
