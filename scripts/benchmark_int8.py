@@ -176,7 +176,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--output", default="benchmarks/int8/cpu.json")
     args = parser.parse_args(argv)
-    header = report_header(__file__, sys.argv[1:] if argv is None else argv, machine_info(torch.device("cpu")))
+    arguments = sys.argv[1:] if argv is None else argv
+    # The files named as any checkout can read them (no directory of this machine).
+    arguments = [shareable_path(Path(argument)) if Path(argument).exists() else argument for argument in arguments]
+    header = report_header(__file__, arguments, machine_info(torch.device("cpu")))
     archives = [archive for path in args.archives for archive in measured(path, args)]
     speeds = mean_speed(archives)
     dev_differences = mean_differences(archives, "dev")

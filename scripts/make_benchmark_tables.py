@@ -317,6 +317,41 @@ CONTEXT = BENCHMARKS / "context"
 CMAN = BENCHMARKS / "cman"
 
 
+INT8 = BENCHMARKS / "int8"
+INT8_COMMAND = ("python scripts/benchmark_int8.py ARCHIVE [ARCHIVE ...] --dev <data>/scierc/dev.json "
+                "--test <data>/scierc/test.json --output benchmarks/int8/summary.json")
+
+
+def int8_accuracy() -> str:
+    """Per archive and variant of `benchmarks/int8/summary.json`, test F1; then per variant the mean
+    difference to float32 on dev (where the recipe is chosen) and on test."""
+    if not (INT8 / "summary.json").exists():
+        return not_measured(INT8_COMMAND)
+    report = read_json(INT8 / "summary.json")
+    rows = [[f"`{archive['archive']}`", name, " / ".join(f"{figures[task]:.2f}" for task in TASKS)]
+            for archive in report["archives"] for name, figures in archive["test"].items()]
+    for name, dev in report["mean_difference_to_float32"]["dev"].items():
+        test = report["mean_difference_to_float32"]["test"][name]
+        rows.append([f"mean difference to float32 ({dev['archives']} archives)", name,
+                     "dev " + " / ".join(f"{dev[task]:+.2f}" for task in TASKS)
+                     + ", test " + " / ".join(f"{test[task]:+.2f}" for task in TASKS)])
+    return table(["archive", "variant", "test Ent / Rel / Rel+"], rows)
+
+
+def int8_speed() -> str:
+    """Sentences/s per variant and batch size of `benchmarks/int8/summary.json`, against float32."""
+    if not (INT8 / "summary.json").exists():
+        return not_measured(INT8_COMMAND)
+    report = read_json(INT8 / "summary.json")
+    speeds = report["mean_sentences_per_second"]
+    timed = [archive["speed"] for archive in report["archives"] if "speed" in archive]
+    differing = {name: sum(speed["differing_sentences"][name] for speed in timed) for name in speeds}
+    sentences = sum(speed["sentences"] for speed in timed)
+    rows = [[name, size, f"{value:.1f}", f"{value / speeds['float32'][size]:.2f}×", f"{differing[name]} of {sentences}"]
+            for name, sizes in speeds.items() for size, value in sizes.items()]
+    return table(["variant", "batch", "sentences/s", "vs float32", "predictions changed by the batch size"], rows)
+
+
 def plan_command(folder: Path) -> str:
     return f"python scripts/run_paired_variants.py benchmarks/{folder.relative_to(BENCHMARKS).as_posix()}/plan.json"
 
@@ -551,6 +586,8 @@ BENCHMARK_TABLES: Dict[str, Callable[[], str]] = {
     "ablation-eps1e-8": lambda: ablation("ablation_cpu_eps1e-8.csv", with_curves=False),
     "significance": significance,
     "inference": inference,
+    "int8": int8_accuracy,
+    "int8-speed": int8_speed,
     "long-sentence": long_sentence,
     "refactor-check": refactor_check,
     "training": training_throughput,
