@@ -47,7 +47,7 @@ class Int8Linear(torch.nn.Module):
         self.register_buffer("bias", None if linear.bias is None else linear.bias.detach().float().clone())
         self.register_buffer("inverse_input_scale", None if input_scale is None else 1 / input_scale)
         # The weight's row sums turn a product with shifted inputs back into one with the inputs.
-        self.register_buffer("weight_sums", quantised.float().sum(dim=1) if asymmetric else None)
+        self.register_buffer("weight_sums", quantised.sum(dim=1, dtype=torch.int32) if asymmetric else None)
         self.in_features = linear.in_features
         self.out_features = linear.out_features
 
@@ -60,8 +60,8 @@ class Int8Linear(torch.nn.Module):
             output = torch._int_mm(quantised, self.weight.t()).float()
         else:
             quantised, row_scale, zero_point = quantise_rows_asymmetric(rows)
-            output = torch._int_mm(quantised, self.weight.t()).float()
-            output.addr_(zero_point.squeeze(1), self.weight_sums, alpha=-1)
+            # In integers, exact: a float correction (addr_) rounds differently for a single row.
+            output = (torch._int_mm(quantised, self.weight.t()) - zero_point * self.weight_sums).float()
         # In place: each step would otherwise allocate another [tokens, out_features] tensor.
         output.mul_(row_scale).mul_(self.weight_scale)
         if self.bias is not None:
@@ -88,7 +88,7 @@ def quantise_rows_asymmetric(rows: torch.Tensor) -> Tuple[torch.Tensor, torch.Te
     scale = ((high - low) / INT8_LEVELS).clamp(min=SMALLEST_SCALE)
     zero_point = torch.round(INT8_MIN - low / scale)
     quantised = (rows / scale).round_().add_(zero_point).clamp_(INT8_MIN, INT8_MAX).to(torch.int8)
-    return quantised, scale, zero_point
+    return quantised, scale, zero_point.to(torch.int32)
 
 
 @dataclass(frozen=True)

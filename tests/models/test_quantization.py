@@ -57,6 +57,7 @@ def test_a_tokens_result_does_not_depend_on_the_others(setting):
     loud = torch.randn(5, 48) * 100
     alone = quantised(quiet)
     assert torch.equal(quantised(torch.cat([loud[:2], quiet, loud[2:]]))[2:5], alone)
+    assert all(torch.equal(quantised(quiet[row : row + 1]), alone[row : row + 1]) for row in range(3))  # batch 1
     assert torch.equal(quantised(torch.zeros(2, 48)), quantised.bias.expand(2, -1))  # padding rows
 
 
