@@ -193,10 +193,12 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def print_summary(report: Dict[str, Any]) -> None:
-    print(f"{'variant':32} {'dev dEnt':>8} {'dRel':>6} {'dRel+':>6} {'test dEnt':>9} {'dRel':>6} {'dRel+':>6}  archives  sentences/s")
+    print(f"{'variant':32} {'dev dEnt':>8} {'dRel':>6} {'dRel+':>6} {'test dEnt':>9} {'dRel':>6} {'dRel+':>6}"
+          "  archives  sentences/s")
     for name, dev in report["mean_difference_to_float32"]["dev"].items():
         test = report["mean_difference_to_float32"]["test"][name]
-        speeds = " ".join(f"b{size}: {value:.1f}" for size, value in report["mean_sentences_per_second"].get(name, {}).items())
+        measured = report["mean_sentences_per_second"].get(name, {})
+        speeds = " ".join(f"b{size}: {value:.1f}" for size, value in measured.items())
         print(f"{name:32} " + " ".join(f"{dev[key]:+6.2f}" for key in SCORES) + "    "
               + " ".join(f"{test[key]:+6.2f}" for key in SCORES) + f"  {test['archives']:8}  {speeds}")
     print(f"chosen on dev: {report['choice']} (the models' default: {report['default_recipe']})")

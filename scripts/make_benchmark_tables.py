@@ -347,8 +347,8 @@ def int8_speed() -> str:
     timed = [archive["speed"] for archive in report["archives"] if "speed" in archive]
     differing = {name: sum(speed["differing_sentences"][name] for speed in timed) for name in speeds}
     sentences = sum(speed["sentences"] for speed in timed)
-    rows = [[name, size, f"{value:.1f}", f"{value / speeds['float32'][size]:.2f}×", f"{differing[name]} of {sentences}"]
-            for name, sizes in speeds.items() for size, value in sizes.items()]
+    rows = [[name, size, f"{value:.1f}", f"{value / speeds['float32'][size]:.2f}×",
+             f"{differing[name]} of {sentences}"] for name, sizes in speeds.items() for size, value in sizes.items()]
     return table(["variant", "batch", "sentences/s", "vs float32", "predictions changed by the batch size"], rows)
 
 
