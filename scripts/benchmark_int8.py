@@ -178,7 +178,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     arguments = sys.argv[1:] if argv is None else argv
     # The files named as any checkout can read them (no directory of this machine).
-    arguments = [shareable_path(Path(argument)) if Path(argument).exists() else argument for argument in arguments]
+    arguments = [shareable_path(Path(argument)) if Path(argument).exists() or argument == args.output else argument
+                 for argument in arguments]
     header = report_header(__file__, arguments, machine_info(torch.device("cpu")))
     archives = [archive for path in args.archives for archive in measured(path, args)]
     speeds = mean_speed(archives)

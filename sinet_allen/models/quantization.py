@@ -3,8 +3,8 @@ layers multiply in int8 on the CPU.
 
 Weights are quantised once, symmetrically, with one scale per output feature (per channel). Inputs
 are quantised on every call with one scale per token (per row), from that token's own largest
-absolute value, so a token's result depends on nothing else in the batch: the integer products are
-exact, and the scaling after them is elementwise. (PyTorch's `quantize_dynamic` takes one scale for
+absolute value, so a layer's result for a token depends on nothing else in the batch: the integer
+products are exact, and the scaling after them is elementwise. (PyTorch's `quantize_dynamic` takes one scale for
 the whole batch, so there a sentence's output changes with its batch-mates, and one outlier token
 coarsens every other.) `Int8Recipe` says which layers are quantised; `RECIPES` are the ones the
 benchmark measured (scripts/benchmark_int8.py), `DEFAULT_RECIPE` the one the models use.
