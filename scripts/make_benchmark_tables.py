@@ -182,6 +182,43 @@ def long_sentence_runs() -> List[Record]:
              "speed": speeds["mixed_max_length_512_everywhere"]}]
 
 
+INT8 = "int8/summary.json"
+INT8_COMMAND = ("python scripts/benchmark_int8.py ARCHIVE [ARCHIVE ...] --dev <data>/scierc/dev.json "
+                "--test <data>/scierc/test.json --output benchmarks/int8/summary.json")
+
+
+def f1_triple(figures: Record, sign: str = "") -> str:
+    return " / ".join(f"{figures[task]:{sign}.2f}" for task in TASKS)
+
+
+def int8_per_archive() -> List[Record]:
+    """Test F1 per archive and variant of scripts/benchmark_int8.py's summary."""
+    if not data(INT8).exists():
+        return []
+    return [{"archive": archive["archive"], "variant": name, "f1": f1_triple(figures)}
+            for archive in read_json(data(INT8))["archives"] for name, figures in archive["test"].items()]
+
+
+def int8_differences() -> List[Record]:
+    """Per variant its mean difference to float32 over the archives, on dev (where the recipe is
+    chosen) and on test."""
+    differences = read_json(data(INT8))["mean_difference_to_float32"]
+    return [{"archives": dev["archives"], "variant": name,
+             "f1": f"dev {f1_triple(dev, '+')}, test {f1_triple(differences['test'][name], '+')}"}
+            for name, dev in differences["dev"].items()]
+
+
+def int8_speeds() -> List[Record]:
+    """Sentences/s per variant and batch size, against float32, and how many predictions the batch
+    size changed."""
+    report = read_json(data(INT8))
+    speeds, timed = report["mean_sentences_per_second"], [a["speed"] for a in report["archives"] if "speed" in a]
+    sentences = sum(speed["sentences"] for speed in timed)
+    return [{"variant": name, "batch": size, "speed": value, "ratio": value / speeds["float32"][size],
+             "changed": f"{sum(speed['differing_sentences'][name] for speed in timed)} of {sentences}"}
+            for name, sizes in speeds.items() for size, value in sizes.items()]
+
+
 def server_modes() -> List[Record]:
     """scripts/benchmark_server.py's levels, batching beside one at a time, per client count."""
     levels = read_json(data(SERVER))["levels"]
@@ -733,6 +770,14 @@ TABLES: List[Table] = [
                                   "", "", "", "", ""))]),
     Table("server-memory", BENCHMARKS_PAGE, ("requests answered", "server resident memory"), [
         Group(json_list(SERVER, "memory"), ("{requests:,}", "{rss_mb:.0f} MB"))]),
+    Table("int8", BENCHMARKS_PAGE, ("archive", "variant", "test Ent / Rel / Rel+"), [
+        Group(int8_per_archive, ("`{archive}`", "{variant}", "{f1}")),
+        Group(int8_differences, ("mean difference to float32 ({archives} archives)", "{variant}", "{f1}"))],
+        missing=INT8_COMMAND),
+    Table("int8-speed", BENCHMARKS_PAGE, ("variant", "batch", "sentences/s", "vs float32",
+                                          "predictions changed by the batch size"), [
+        Group(lambda: int8_speeds() if data(INT8).exists() else [],
+              ("{variant}", "{batch}", "{speed:.1f}", "{ratio:.2f}×", "{changed}"))], missing=INT8_COMMAND),
     Table("context-sweep", BENCHMARKS_PAGE, ("context window, SciERC dev, seed 1", *PLAN_HEADERS), [
         Group(plan_variants("context/sweep"), PLAN_CELLS)], missing=plan_command("context/sweep")),
     Table("context-seeds", BENCHMARKS_PAGE, ("SciERC test, MiniLM, CPU settings", *PLAN_HEADERS), [

@@ -69,7 +69,8 @@ class Cman(JointIEModel):
     per_type_metrics : `bool`, optional (default = `False`)
         Reports precision, recall and F1 per entity and relation type as well.
     inference_precision : `str`, optional (default = `"float32"`)
-        `"bfloat16"` runs a bfloat16 copy of the encoder outside training.
+        `"bfloat16"` runs a bfloat16 copy of the encoder outside training, `"int8"` (CPU only) a
+        copy whose Linear layers multiply in int8 (sinet_allen/models/quantization.py).
     training_precision : `str`, optional (default = `"float32"`)
         `"bfloat16"` trains with the encoder under bfloat16 autocast.
     return_attention : `bool`, optional (default = `False`)

@@ -14,12 +14,23 @@ from allennlp.modules import TextFieldEmbedder
 
 from sinet_allen.metrics.joint_ie_f1 import JointIEF1
 from sinet_allen.models.attention_recorder import AttentionRecorder
+from sinet_allen.models.quantization import int8_copy
 
 logger = logging.getLogger(__name__)
 
 BERT_INITIALISER_STD = 0.02  # BERT's initializer_range
-PRECISIONS = ("float32", "bfloat16")
+PRECISIONS = ("float32", "bfloat16", "int8")  # of inference
+TRAINING_PRECISIONS = ("float32", "bfloat16")
 BFLOAT16_COPY = "_bfloat16_embedder_copy"
+INT8_COPY = "_int8_embedder_copy"
+
+def bfloat16_copy(encoder: torch.nn.Module) -> torch.nn.Module:
+    return copy.deepcopy(encoder).to(torch.bfloat16)
+
+
+# Per reduced inference precision: where the model keeps its encoder's copy, and how it is made.
+INFERENCE_COPIES = {"bfloat16": (BFLOAT16_COPY, bfloat16_copy), "int8": (INT8_COPY, int8_copy)}
+
 
 class JointIEModel(Model):
     """The base of the library's models. A subclass decodes each sentence into entities
@@ -37,7 +48,8 @@ class JointIEModel(Model):
     per_type_metrics : `bool`, optional (default = `False`)
         Reports precision, recall and F1 per entity and relation type as well.
     inference_precision : `str`, optional (default = `"float32"`)
-        `"bfloat16"` runs a bfloat16 copy of the encoder outside training.
+        `"bfloat16"` runs a bfloat16 copy of the encoder outside training, `"int8"` (CPU only) a
+        copy whose Linear layers multiply in int8 (sinet_allen/models/quantization.py).
     training_precision : `str`, optional (default = `"float32"`)
         `"bfloat16"` trains with the encoder under bfloat16 autocast.
     return_attention : `bool`, optional (default = `False`)
@@ -53,10 +65,10 @@ class JointIEModel(Model):
                  per_type_metrics: bool = False, inference_precision: str = "float32",
                  training_precision: str = "float32", return_attention: bool = False, **kwargs) -> None:
         super().__init__(vocab, **kwargs)
-        for name, precision in (("inference_precision", inference_precision),
-                                ("training_precision", training_precision)):
-            if precision not in PRECISIONS:
-                raise ConfigurationError(f"{name} must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        for name, precision, allowed in (("inference_precision", inference_precision, PRECISIONS),
+                                         ("training_precision", training_precision, TRAINING_PRECISIONS)):
+            if precision not in allowed:
+                raise ConfigurationError(f"{name} must be one of {', '.join(allowed)}, not {precision!r}")
         self.inference_precision = inference_precision
         self.training_precision = training_precision
         self.embedder = embedder
@@ -82,25 +94,30 @@ class JointIEModel(Model):
         return self._embedder_in_use()(tokens).float()
 
     def _embedder_in_use(self) -> torch.nn.Module:
-        """The embedder outside autocast: the model's own, or its bfloat16 copy for inference."""
+        """The embedder outside autocast: the model's own, or its bfloat16 or int8 copy for inference."""
         if self.training or self.inference_precision == "float32":
             return self.embedder
-        return self._bfloat16_embedder()
+        return self._inference_embedder()
 
-    def _bfloat16_embedder(self) -> torch.nn.Module:
+    def _inference_embedder(self) -> torch.nn.Module:
         # A copy rather than autocast, which would convert every weight again on every call. It
         # stays outside the module tree (not saved) and is made again whenever the weights may
         # have changed: after a switch of mode or a load of weights.
-        if BFLOAT16_COPY not in self.__dict__:
-            self.__dict__[BFLOAT16_COPY] = copy.deepcopy(self.embedder).to(torch.bfloat16)
-        return self.__dict__[BFLOAT16_COPY]
+        name, make_copy = INFERENCE_COPIES[self.inference_precision]
+        if name not in self.__dict__:
+            self.__dict__[name] = make_copy(self.embedder)
+        return self.__dict__[name]
+
+    def _drop_inference_copies(self) -> None:
+        for name, _ in INFERENCE_COPIES.values():
+            self.__dict__.pop(name, None)
 
     def train(self, mode: bool = True) -> "JointIEModel":
-        self.__dict__.pop(BFLOAT16_COPY, None)
+        self._drop_inference_copies()
         return super().train(mode)
 
     def load_state_dict(self, *args, **kwargs):
-        self.__dict__.pop(BFLOAT16_COPY, None)
+        self._drop_inference_copies()
         return super().load_state_dict(*args, **kwargs)
 
     def _apply(self, fn, *args, **kwargs):

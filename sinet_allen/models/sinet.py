@@ -109,7 +109,8 @@ class Sinet(JointIEModel):
         Reports precision, recall and F1 per entity and relation type as well.
     inference_precision : `str`, optional (default = `"float32"`)
         `"bfloat16"` runs a bfloat16 copy of the encoder outside training (evaluation,
-        prediction), faster on GPUs and on CPUs with bfloat16 instructions. Independent of
+        prediction), faster on GPUs and on CPUs with bfloat16 instructions; `"int8"` (CPU only) a
+        copy whose Linear layers multiply in int8 (sinet_allen/models/quantization.py). Independent of
         training, so it can be set at prediction time: `-o '{"model.inference_precision": "bfloat16"}'`.
     training_precision : `str`, optional (default = `"float32"`)
         `"bfloat16"` trains with the encoder under bfloat16 autocast (mixed precision: the weights,

@@ -575,10 +575,13 @@ class TestSinet(ModelTestCase):
         model.eval()
         assert torch.equal(model.encode(tokens), model.embedder(tokens))
 
-    @pytest.mark.parametrize("setting", ["inference_precision", "training_precision"])
-    def test_unknown_precision_is_refused(self, setting):
-        with pytest.raises(ConfigurationError, match=f"{setting} must be one of float32, bfloat16, not 'int8'"):
-            self.build({f"model.{setting}": "int8"})
+    @pytest.mark.parametrize("setting, value, allowed", [
+        ("inference_precision", "float16", "float32, bfloat16, int8"),
+        ("training_precision", "int8", "float32, bfloat16"),  # int8 is for inference only
+    ])
+    def test_unknown_precision_is_refused(self, setting, value, allowed):
+        with pytest.raises(ConfigurationError, match=f"{setting} must be one of {allowed}, not '{value}'"):
+            self.build({f"model.{setting}": value})
 
     def test_a_symmetric_relation_that_is_no_relation_type_is_warned_of(self, caplog):
         # A misspelt name would leave the type meant decoded and scored as directed.
