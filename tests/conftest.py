@@ -1,5 +1,6 @@
 """Shared paths and fixtures. Tests run from the repository root, on CPU, without network."""
 import os
+import sys
 from pathlib import Path
 
 # Read before `import sinet_allen` fills in its default ("data") for the configs.
@@ -11,6 +12,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import pytest
 
 import sinet_allen  # noqa: F401  registers the components and the configs' environment defaults
+from allennlp.commands import main  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -83,3 +85,13 @@ def graded_archive(fixture_archive, tmp_path_factory):
         weights["entity_classifier.bias"][vocabulary.get_token_index("Method", "entity_labels")] = 3.0
 
     return archive_with_weights(fixture_archive, tmp_path_factory.mktemp("graded_model"), favour_method)
+
+
+def sinet_extract(monkeypatch, *arguments) -> int:
+    """`allennlp sinet-extract` in this process; its exit status."""
+    monkeypatch.setattr(sys, "argv", ["allennlp", "sinet-extract", *map(str, arguments)])
+    try:
+        main()
+    except SystemExit as exit:
+        return exit.code
+    return 0

@@ -4,12 +4,11 @@ a failed line, no partial output file, `--resume` after a stop, plain-text input
 import argparse
 import json
 import logging
-import sys
 import warnings
 
 import pytest
-from allennlp.commands import main
 
+from conftest import sinet_extract
 from sinet_allen.commands.silent import silence_if_asked
 from sinet_allen.predictors.decoding_options import DecodingOptions
 from sinet_allen.predictors.extraction import Summary, extract_file, load_predictor, partial_path
@@ -36,16 +35,6 @@ def write_input(path, lines):
 
 def read_output(path):
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def sinet_extract(monkeypatch, *arguments) -> int:
-    """`allennlp sinet-extract` in this process; its exit status."""
-    monkeypatch.setattr(sys, "argv", ["allennlp", "sinet-extract", *map(str, arguments)])
-    try:
-        main()
-    except SystemExit as exit:
-        return exit.code
-    return 0
 
 
 def test_a_bad_line_gets_an_error_record_numbered_as_in_the_file_and_exit_status_1(

@@ -6,14 +6,13 @@ completes an interrupted output without predicting its finished shards again, an
 Ray Dataset gets one prediction per row."""
 import json
 import os
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 import ray
-from allennlp.commands import main
 
+from conftest import sinet_extract
 from sinet_allen.predictors.extraction import extract_file, load_predictor
 from sinet_allen.predictors.ray_extraction import (
     MANIFEST, PREDICTION_COLUMN, TEMPORARY_MARK, Shard, ShardExtractor, WorkerOptions, extract_dataset,
@@ -70,15 +69,6 @@ def joined_output(output_dir: Path, name: str) -> str:
 
 def temporaries(output_dir: Path):
     return [path for path in output_dir.rglob("*") if TEMPORARY_MARK in path.name]
-
-
-def sinet_extract(monkeypatch, *arguments) -> int:
-    monkeypatch.setattr(sys, "argv", ["allennlp", "sinet-extract", *map(str, arguments)])
-    try:
-        main()
-    except SystemExit as exit:
-        return exit.code
-    return 0
 
 
 def test_the_command_on_a_folder_writes_what_sinet_extract_writes_per_file(
