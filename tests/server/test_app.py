@@ -295,3 +295,26 @@ def test_a_full_queue_answers_503_with_a_message(predictor, archive, monkeypatch
     assert ("2 requests are already waiting for the model (the limit, sinet-serve --max-queue)"
             in refused.json()["detail"])
     assert [answer.status_code for answer in answers] == [200, 200, 200]
+
+
+def test_a_request_chooses_its_decoding_options_and_a_bad_one_is_a_422(client, predictor):
+    sentence = "We compare hidden Markov models with support vector machines ."
+    nested = client.post("/predict", json={"sentence": sentence}).json()
+    flat = client.post("/predict", json={"sentence": sentence, "decoding": {"overlapping_entities": False}}).json()
+    spans = [(entity["start"], entity["end"]) for entity in flat["entities"]]
+    assert len(flat["entities"]) < len(nested["entities"])  # the eager model calls every span a Method
+    assert all(end <= other_start or other_end <= start
+               for i, (start, end) in enumerate(spans) for other_start, other_end in spans[i + 1:])
+    assert client.post("/predict", json={"sentence": sentence}).json() == nested  # the next request: the archive's
+    refused = client.post("/predict", json={"sentence": sentence, "decoding": {"relation_threshold": 2}})
+    assert refused.status_code == 422 and "decoding" in refused.json()["detail"]
+
+
+def test_the_reader_or_model_failing_on_one_item_answers_500_without_its_text(predictor, archive, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("secret /home/user/path")
+
+    monkeypatch.setattr(predictor.model, "forward_on_instances", fail)
+    with serve(predictor, archive, limits=LIMITS) as client:
+        response = client.post("/predict", json={"sentence": "Kernels work."})
+    assert response.status_code == 500 and "secret" not in response.text and "RuntimeError" not in response.text
