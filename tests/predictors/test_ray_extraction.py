@@ -102,7 +102,7 @@ def test_the_input_is_a_file_a_folder_or_a_glob_and_outputs_keep_the_paths_under
 
 
 def test_options_are_checked_before_any_worker_starts(fixture_archive, inputs, tmp_path, monkeypatch):
-    with pytest.raises(ValueError, match="inference_precision must be one of float32, bfloat16, not 'int4'"):
+    with pytest.raises(ValueError, match="inference_precision must be one of float32, bfloat16, int8, not 'int4'"):
         WorkerOptions(inference_precision="int4")
     with pytest.raises(ValueError, match="num_workers must be positive, got 0"):
         WorkerOptions(num_workers=0)
