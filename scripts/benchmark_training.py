@@ -72,6 +72,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise BenchmarkError("distributed training is not measured: leave SINET_CUDA_DEVICES unset")
         prepare_environment(params)  # the config's seeds
         params.pop("evaluation", None)  # read by `allennlp evaluate` only, as `allennlp train` drops it
+        params.pop("include_in_archive", None)  # what train_model packs into the archive; no archive here
         with tempfile.TemporaryDirectory() as serialization_dir:
             trainer = TrainModel.from_params(params=params, serialization_dir=serialization_dir,
                                              local_rank=0).trainer

@@ -72,7 +72,8 @@ def test_the_predictor_gives_the_prediction_format_for_raw_text(eager_cman):
     assert isinstance(predictor, SinetPredictor)
     text = "We train a tagger ."
     result = predictor.predict_json({"id": 7, "sentence": text})
-    assert list(result) == ["id", "tokens", "entities", "relations"] and result["id"] == 7
+    assert list(result) == ["id", "text", "tokens", "entities", "relations"] and result["id"] == 7
+    assert result["text"] == text  # raw text keeps its characters (predictions back to brat)
     assert [(e["type"], e["text"], text[e["char_start"] : e["char_end"]]) for e in result["entities"]] == [
         ("Method", word, word) for word in text.split()]
     assert all(0.0 < e["score"] <= 1.0 for e in result["entities"])
