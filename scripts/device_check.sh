@@ -7,12 +7,12 @@
 #   bash scripts/device_check.sh            # on the GPU machine, in the repository root
 #   bash scripts/device_check.sh --cpu      # the dry run here (scripts/gpu_check/dry_run.sh)
 #
-# PYTHON (python3), CARRY (.gpu_carry), SITE (/tmp/sinet_site) and OUT (./device_check_out)
+# PYTHON (python3), CARRY (.gpu_carry), SITE (a new temporary folder) and OUT (./device_check_out)
 # may be set; further arguments go to scripts/gpu_check/device_check.py.
 set -euo pipefail
 PYTHON=${PYTHON:-python3}
 CARRY=${CARRY:-.gpu_carry}
-SITE=${SITE:-/tmp/sinet_site}
+SITE=${SITE:-$(mktemp -d)}
 OUT=${OUT:-$PWD/device_check_out}
 if ! ls "$CARRY"/wheels/*.whl > /dev/null 2>&1; then
     echo "device_check: no wheels in $CARRY/wheels: build them with scripts/gpu_check/build_carry.py" >&2

@@ -6,11 +6,11 @@
 # scripts/device_check.sh --cpu with that environment's Python: it installs the carried wheels as
 # the GPU machine does and runs every step, the GPU tests skipped.
 #
-#   bash scripts/gpu_check/dry_run.sh [VENV]      # VENV: /work/gpu-dryrun-venv by default
+#   bash scripts/gpu_check/dry_run.sh [VENV]      # VENV: ~/.cache/sinet-gpu-dryrun-venv by default
 #
 # The first run downloads about 3 GB (torch and its CUDA libraries) into VENV; later runs reuse it.
 set -euo pipefail
-VENV=${1:-/work/gpu-dryrun-venv}
+VENV=${1:-$HOME/.cache/sinet-gpu-dryrun-venv}
 PYTHON312=${PYTHON312:-$(ls -d ~/.pyenv/versions/3.12*/bin/python 2>/dev/null | tail -1)}
 # The GPU machine's packages (.library/device/KINDS.md) that the check may touch.
 MACHINE_PACKAGES=('torch==2.11.*' 'torchvision==0.26.*' 'transformers>=5,<6' tokenizers 'huggingface-hub>=1'
