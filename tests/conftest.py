@@ -38,6 +38,18 @@ def require_real_data(*relative: str) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch thread for a module of tiny-model tests: they gain nothing from threads, and on a
+    shared two-core machine threads cost a lot of waiting (the module runs about twice as fast)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def fixture_archive(tmp_path_factory) -> Path:
     """A SINET model trained for two epochs on the fixture data and archived (model.tar.gz)."""

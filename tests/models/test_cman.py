@@ -9,7 +9,7 @@ import torch
 from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.testing import ModelTestCase
-from allennlp.data import Batch, Vocabulary
+from allennlp.data import Vocabulary
 from allennlp.models import Model
 
 from conftest import CMAN_CONFIG, FIXTURE_DATA
@@ -18,12 +18,7 @@ from sinet_allen.dataset_readers.bio import bio_spans
 TRAIN = FIXTURE_DATA / "spert" / "train.json"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def legal(tags) -> bool:

@@ -15,12 +15,7 @@ from sinet_allen.models.joint_ie_model import BFLOAT16_COPY
 TRAIN = FIXTURE_DATA / "spert" / "train.json"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class DeviceWorkCase(ModelTestCase):

@@ -97,14 +97,7 @@ def same_negatives_on_every_pass(monkeypatch):
                         raising=False)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The tiny model gains nothing from threads, and on a shared two-core machine they cost a
-    lot of waiting: one thread runs this module about twice as fast."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class TestSinet(ModelTestCase):
