@@ -3,6 +3,10 @@
 
     python scripts/benchmark_training.py CONFIG [--epochs 1] [--limit N] [-o OVERRIDES]
         [--output benchmarks/training/training.json]
+    python scripts/benchmark_training.py --plan PLAN --variant NAME [-o OVERRIDES] ...
+
+With `--plan`, the config and overrides are those of a variant of a scripts/run_paired_variants.py
+plan; `-o` then replaces the plan's overrides key by key.
 
 Everything is built from CONFIG as `allennlp train` builds it (reader, vocabulary, model, data
 loader, trainer with its optimizer, gradient clipping and learning-rate schedule), and the trainer
@@ -20,7 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
@@ -48,10 +52,21 @@ class BatchClock(TrainerCallback):
         self.marks.append((time.perf_counter(), sum(len(batch["metadata"]) for batch in batch_inputs)))
 
 
+def plan_variant(plan: Path, name: str) -> Tuple[Path, Dict[str, Any]]:
+    """The config and overrides of a variant of a scripts/run_paired_variants.py plan."""
+    try:
+        variant = json.loads(plan.read_text(encoding="utf-8"))["variants"][name]
+        return Path(variant["config"]), variant.get("overrides", {})
+    except (OSError, ValueError, KeyError) as error:
+        raise BenchmarkError(f"{plan}: no variant {name!r} with a config ({type(error).__name__}: {error})")
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("config", type=Path)
+    parser.add_argument("config", type=Path, nargs="?", help="the config (or --plan and --variant)")
+    parser.add_argument("--plan", type=Path, help="a plan of scripts/run_paired_variants.py")
+    parser.add_argument("--variant", help="the plan's variant whose config and overrides are measured")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--limit", type=int, help="at most N batches per epoch")
     parser.add_argument("-o", "--overrides", default="{}", help="JSON overrides, as for allennlp train")
@@ -59,15 +74,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.epochs < 1 or (args.limit is not None and args.limit < 1):
         parser.error("--epochs and --limit must be positive")
+    if (args.config is None) == (args.plan is None) or (args.plan is None) != (args.variant is None):
+        parser.error("give a CONFIG, or --plan and --variant")
 
     try:
-        if not args.config.is_file():
-            raise BenchmarkError(f"config not found: {args.config}")
+        config, overrides = plan_variant(args.plan, args.variant) if args.plan else (args.config, {})
+        if not config.is_file():
+            raise BenchmarkError(f"config not found: {config}")
         # The learning-rate schedule depends on the number of epochs: the run's own.
-        overrides = {**json.loads(args.overrides), "trainer.num_epochs": args.epochs}
+        overrides = {**overrides, **json.loads(args.overrides), "trainer.num_epochs": args.epochs}
         if args.limit:
             overrides["data_loader.batches_per_epoch"] = args.limit
-        params = Params.from_file(str(args.config), overrides)
+        params = Params.from_file(str(config), overrides)
         if "distributed" in params:
             raise BenchmarkError("distributed training is not measured: leave SINET_CUDA_DEVICES unset")
         prepare_environment(params)  # the config's seeds
@@ -98,7 +116,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     sentences = sum(count for _, count in clock.marks[1:])
     report = {
         **report_header(__file__, argv, machine_info(trainer.cuda_device)),
-        "config": shareable_path(args.config),
+        "config": shareable_path(config),
+        **({"plan": shareable_path(args.plan), "variant": args.variant} if args.plan else {}),
         "overrides": overrides,
         "epochs": args.epochs,
         "batches": len(clock.marks),

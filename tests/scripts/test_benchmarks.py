@@ -175,3 +175,26 @@ def test_server(fixture_archive, tmp_path):
     assert [sample["requests"] for sample in report["memory"]] == list(range(0, 21, 2))
     assert all(sample["rss_mb"] > 0 for sample in report["memory"])
     assert report["exit_status_on_sigterm"] == {"batching": 0, "one_at_a_time": 0}
+
+def test_training_of_a_plan_variant(tmp_path):
+    """A plan's variant is measured with its config and overrides; -o replaces a key of the plan's."""
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"variants": {"averaged": {"config": str(FIXTURE_CONFIG), "overrides": {
+        "trainer.moving_average": {"type": "uniform", "start_update": 500}, "model.boundary_smoothing": 0.0}}}}))
+    output = tmp_path / "training.json"
+    done = run("benchmark_training.py", "--plan", plan, "--variant", "averaged", "--limit", 2, "--output", output,
+               "-o", json.dumps({"trainer.moving_average": {"type": "uniform", "start_update": 1}}))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(output.read_text())
+    assert report["variant"] == "averaged" and report["config"] == "tests/fixtures/sinet_fixture.jsonnet"
+    assert report["overrides"] == {"trainer.moving_average": {"type": "uniform", "start_update": 1},
+                                   "model.boundary_smoothing": 0.0, "trainer.num_epochs": 1,
+                                   "data_loader.batches_per_epoch": 2}
+
+
+def test_training_of_an_unknown_plan_variant(tmp_path, capsys):
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"variants": {}}))
+    assert training.main(["--plan", str(plan), "--variant", "missing", "--output", str(tmp_path / "t.json")]) == 1
+    assert f"{plan}: no variant 'missing'" in capsys.readouterr().err
+    assert not (tmp_path / "t.json").exists()
