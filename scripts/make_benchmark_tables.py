@@ -247,6 +247,11 @@ def by_window(path: Path) -> int:
     return int(re.findall(r"\d+", path.stem)[-1])
 
 
+def plan_order(folder: str) -> Callable[[Path], int]:
+    """Files named after a plan's variants (`<variant>.json`) in the plan's order."""
+    return lambda path: list(read_json(data(folder) / "plan.json")["variants"]).index(path.stem)
+
+
 # --- sources: the SciERC recipes (benchmarks/scierc_minilm/) --------------------------------------
 
 SCIERC = "scierc_minilm"
@@ -390,17 +395,18 @@ def paired_deltas(folder: Path, plan: Dict, variant: str, model: str) -> Dict[st
             for run in sorted(set(runs) & set(baseline))}
 
 
-def plan_variants(folder: str) -> Source:
+def plan_variants(folder: str, baseline: bool = True) -> Source:
     """Per model and variant with recorded runs: its label, `model`, per task its mean ± std over
     the runs (the runner's summary; a single run's figures as they are), `delta` per task (the
-    mean of its per-run differences from the baseline, empty for the baseline) and `runs`."""
+    mean of its per-run differences from the baseline, empty for the baseline) and `runs`. With
+    `baseline` false, the baseline's rows are left out (another table shows them)."""
     def source():
         path = data(folder)
         plan, records = read_json(path / "plan.json"), []
         for model in plan.get("models", ["best"]):
             for variant, label in plan_labels(path).items():
                 runs = recorded_runs(path, variant, plan["split"], model)
-                if not runs:
+                if not runs or (not baseline and variant == plan["baseline"]):
                     continue
                 if len(runs) > 1:
                     summary = read_csv(runner_results(path, variant, plan["split"], model, per_run=False))[0]
@@ -420,18 +426,52 @@ PLAN_HEADERS = ("model", "Ent", "Rel", "Rel+", "Δ Ent", "Δ Rel", "Δ Rel+", "s
 PLAN_CELLS = ("{label}", "{model}", *per_task("{{task}}"), *per_task("{delta[{task}]}"), "{runs}")
 
 
+def validation_runs(folder: Path, variant: str) -> Dict[str, Dict]:
+    """Per recorded run of a variant (`seed1`, `seed1/fold0`), its training record `metrics.json`,
+    which holds the best validation figures: the dev scores that chose its best-dev model."""
+    return {"/".join(metrics.parent.relative_to(folder / variant).parts[1:]): read_json(metrics)
+            for metrics in (folder / variant).glob("*/seed*/**/metrics.json")}  # <config>/seed1[/fold0]
+
+
 def plan_validation(folder: str) -> Source:
-    """Per variant of a plan with more than one run, its runs' best validation figures (the dev
-    scores that chose each best-dev model, from the runs' `metrics.json`): mean ± std and the runs."""
+    """Per variant of a plan with more than one run, its runs' best validation figures: mean ± std
+    and the runs."""
     def source():
         path, records = data(folder), []
         for variant, label in plan_labels(path).items():
-            runs = {"/".join(metrics.parent.relative_to(path / variant).parts[1:]): read_json(metrics)
-                    for metrics in (path / variant).glob("*/seed*/**/metrics.json")}  # <config>/seed1[/fold0]
+            runs = validation_runs(path, variant)
             if len(runs) > 1:
                 records.append({"label": label, "runs": run_list(runs),
                                 **{task: mean_std([100 * run[f"best_validation_{task}"] for run in runs.values()])
                                    for task in TASKS}})
+        return records
+    return source
+
+
+def plan_dev_decision(folder: str, task: str = "rel_strict_f1") -> Source:
+    """Per variant of a plan other than its baseline, the rule of docs/benchmarks.md ("Accuracy
+    levers"): its per-run differences from the baseline in best validation `task` F1 (points),
+    their mean and standard error, and the decision: adopted when every seed of the plan is
+    recorded and the mean is more than one standard error above zero."""
+    def source():
+        path = data(folder)
+        plan, records = read_json(path / "plan.json"), []
+        baseline = validation_runs(path, plan["baseline"])
+        for variant, label in plan_labels(path).items():
+            runs = validation_runs(path, variant)
+            paired = sorted(set(runs) & set(baseline), key=run_order)
+            if variant == plan["baseline"] or not paired:
+                continue
+            differences = [100 * (runs[run][f"best_validation_{task}"] - baseline[run][f"best_validation_{task}"])
+                           for run in paired]
+            mean = statistics.mean(differences)
+            error = statistics.stdev(differences) / math.sqrt(len(differences)) if len(differences) > 1 else math.nan
+            expected = len(plan["seeds"]) * len(plan.get("folds") or [None])
+            decision = (f"pending: {len(paired)} of {expected} runs" if len(paired) < expected
+                        else "adopted" if mean > error else "not adopted")
+            records.append({"label": label, "runs": run_list(paired), "mean": mean, "error": error,
+                            "differences": ", ".join(f"{difference:+.2f}" for difference in differences),
+                            "decision": decision})
         return records
     return source
 
@@ -592,6 +632,8 @@ ABLATION_NAMES = {"base": "Base", "base_tap": "Base+TAP", "base_tap_ctam_ner": "
                   "base_tap_ctam_re": "Base+TAP+CTAM_RE", "sinet_scierc": "SINET"}
 EFFICIENCY = "inference/efficiency_cpu.json"
 SERVER = "server/batching_cpu.json"
+LEVERS_TRAINING_COMMAND = ("python scripts/benchmark_training.py --plan benchmarks/levers/tuning/plan.json "
+                           "--variant VARIANT --limit 300 --output benchmarks/levers/training/VARIANT.json")
 CONTEXT_EFFICIENCY_COMMAND = ("python scripts/benchmark_efficiency.py ARCHIVE $SINET_DATA_DIR/scierc_dygie/test.jsonl "
                               "--precisions float32 bfloat16 -o '{\"validation_dataset_reader.context_window\": N}' "
                               "--output benchmarks/context/efficiency_cpu_windowN.json")
@@ -665,7 +707,8 @@ TABLES: List[Table] = [
         Group(published("SciERC"), ("the paper, {encoder} on a GPU (Table 2, transcribed)", "final",
                                     *per_task("{{task}:.2f}"), "", "", "", "")),
         Group(json_file(AUTHORS), (f"the {AUTHORS_RUN}", "final", *per_task("{test[{task}]:.2f}"), "", "", "", "")),
-        Group(plan_variants("context/seeds"), PLAN_CELLS)]),
+        Group(plan_variants("context/seeds"), PLAN_CELLS),
+        Group(plan_variants("levers/seeds", baseline=False), PLAN_CELLS)]),
     Table("scierc-summary", BENCHMARKS_PAGE, ("SciERC test, F1 %", *F1_HEADERS,
                                               "training time (15 epochs, dev evaluation included)"), [
         Group(json_file(AUTHORS), (f"{AUTHORS_RUN}, final model, the target", *per_task("{test[{task}]:.2f}"),
@@ -809,6 +852,26 @@ TABLES: List[Table] = [
                                                     *F1_HEADERS), [
         Group(plan_bootstraps("context/seeds"), ("{label}", "{run}", "{model}", *BOOTSTRAP))],
         missing=plan_command("context/seeds")),
+    Table("levers-tuning", BENCHMARKS_PAGE, ("lever, SciERC dev, seed 1", *PLAN_HEADERS), [
+        Group(plan_variants("levers/tuning"), PLAN_CELLS)], missing=plan_command("levers/tuning")),
+    Table("levers-training-cost", BENCHMARKS_PAGE, (
+        "lever (its tuning variant)", "training sentences/s", "time per epoch vs the first row",
+        "peak memory growth", "date", "file"), [
+        Group(json_files("levers/training/*.json", order=plan_order("levers/tuning")), (
+            lambda record: plan_labels(data("levers/tuning"))[record["variant"]], "{sentences_per_second:.1f}",
+            lambda record: f"{record['first']['sentences_per_second'] / record['sentences_per_second']:.2f}×",
+            "{memory[rss_growth_mb]:.0f} MB", lambda record: record["date"][:10], "`benchmarks/{path}`"))],
+        missing=LEVERS_TRAINING_COMMAND),
+    Table("levers-seeds", BENCHMARKS_PAGE, ("SciERC test, MiniLM, CPU settings", *PLAN_HEADERS), [
+        Group(plan_variants("levers/seeds"), PLAN_CELLS)], missing=plan_command("levers/seeds")),
+    Table("levers-decision", BENCHMARKS_PAGE, ("lever − sentence level, SciERC dev (best epoch)", "seeds",
+                                               "Rel+ difference per seed", "mean ± standard error", "decision"), [
+        Group(plan_dev_decision("levers/seeds"), ("{label}", "{runs}", "{differences}", "{mean:+.2f} ± {error:.2f}",
+                                                  "{decision}"))], missing=plan_command("levers/seeds")),
+    Table("levers-significance", BENCHMARKS_PAGE, ("lever − sentence level, SciERC test", "seed", "model",
+                                                   *F1_HEADERS), [
+        Group(plan_bootstraps("levers/seeds"), ("{label}", "{run}", "{model}", *BOOTSTRAP))],
+        missing=plan_command("levers/seeds")),
     Table("context-inference", BENCHMARKS_PAGE, ("context window", "precision", "batch", "sentences/s",
                                                  "time vs the first window", "peak memory growth", "archive"), [
         Group(window_runs, ("{window}", "{precision}", "{batch_size}", "{prediction[sentences_per_second]:.1f}",

@@ -194,16 +194,22 @@ def test_the_variants_table_pairs_seeds_with_the_baseline(tmp_path, monkeypatch)
     assert "| new one | final | 65.50 ± 6.36 | 45.00 ± 7.07 | 34.50 ± 7.78 | +1.00 | +0.00 | -1.00 | 1, 3 |" in summary
 
 
+def write_validation_runs(plan_folder, variant, scores):
+    """A recorded run's training record per (run, Rel+ fraction) of `scores`."""
+    for run, score in scores:
+        folder = plan_folder / variant / "config" / run
+        folder.mkdir(parents=True)
+        metrics = {f"best_validation_{task}": score for task in tables.TASKS}
+        (folder / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+
+
 def test_the_validation_table_averages_the_runs_best_epochs(tmp_path, monkeypatch):
     """The dev table reads each recorded run's best validation figures (as fractions) and lists
     its runs in numeric order, folds included; a variant with a single run is left out."""
     plan = {"baseline": "a", "split": "test", "variants": {"a": {"label": "A"}, "b": {"label": "B"}}}
     plan_folder = make_plan(tmp_path, monkeypatch, "dev", plan)
-    for variant, run, score in [("a", "seed10", 0.6), ("a", "seed2", 0.5), ("b", "seed1/fold0", 0.4)]:
-        folder = plan_folder / variant / "config" / run
-        folder.mkdir(parents=True)
-        metrics = {f"best_validation_{task}": score for task in tables.TASKS}
-        (folder / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    write_validation_runs(plan_folder, "a", [("seed10", 0.6), ("seed2", 0.5)])
+    write_validation_runs(plan_folder, "b", [("seed1/fold0", 0.4)])
     table = tables.Table("t", "p.md", ("title", "Ent", "Rel", "Rel+", "seeds"), [
         tables.Group(tables.plan_validation("dev"), ("{label}", *tables.per_task("{{task}}"), "{runs}"))])
     assert body(tables.render_table(table)) == [["A", "55.00 ± 7.07", "55.00 ± 7.07", "55.00 ± 7.07", "2, 10"]]
@@ -231,12 +237,37 @@ def test_the_bootstrap_table_marks_the_run_nearest_the_mean_and_folds_keep_their
         ["B", "2-fold1", "best dev", *["+1.00 (p = 0.500)"] * 3]]
 
 
+def decision_rows():
+    return body(tables.render_table(TABLES["levers-decision"]))
+
+
+def test_the_decision_adopts_a_lever_more_than_one_standard_error_above_zero(tmp_path, monkeypatch):
+    """The rule of docs/benchmarks.md on the runs' best validation Rel+: paired per seed with the
+    baseline, adopted when the mean difference exceeds its standard error over all the plan's
+    seeds; pending while seeds are missing."""
+    plan = {"baseline": "base", "split": "test", "seeds": [1, 2, 3],
+            "variants": {"base": {"label": "base"}, "up": {"label": "up"}, "noisy": {"label": "noisy"}}}
+    plan_folder = make_plan(tmp_path, monkeypatch, "levers/seeds", plan)
+    write_validation_runs(plan_folder, "base", [("seed1", 0.30), ("seed2", 0.30), ("seed3", 0.30)])
+    write_validation_runs(plan_folder, "up", [("seed1", 0.31), ("seed2", 0.32), ("seed3", 0.30)])
+    write_validation_runs(plan_folder, "noisy", [("seed1", 0.33), ("seed2", 0.28)])
+    assert decision_rows() == [["up", "1, 2, 3", "+1.00, +2.00, +0.00", "+1.00 ± 0.58", "adopted"],
+                               ["noisy", "1, 2", "+3.00, -2.00", "+0.50 ± 2.50", "pending: 2 of 3 runs"]]
+    write_validation_runs(plan_folder, "noisy", [("seed3", 0.30)])
+    assert decision_rows()[1] == ["noisy", "1, 2, 3", "+3.00, -2.00, +0.00", "+0.33 ± 1.45", "not adopted"]
+
+
 def test_the_readme_accuracy_table_puts_the_context_plan_under_the_authors_run(tmp_path, monkeypatch):
     """The README's table is the paper's SciERC row, the authors' code's run, then the context
-    plan's rows as docs/benchmarks.md shows them; with no run recorded it holds the first two alone."""
+    plan's rows as docs/benchmarks.md shows them, then the levers' rows without their baseline
+    (the context plan's sentence level); with no run recorded it holds the first two alone."""
     plan = {"baseline": "sentence", "split": "test",
             "variants": {"sentence": {"label": "sentence level"}, "context": {"label": "context"}}}
     plan_folder = make_plan(tmp_path, monkeypatch, "context/seeds", plan)
+    levers = tmp_path / "benchmarks" / "levers" / "seeds"
+    levers.mkdir(parents=True)
+    (levers / "plan.json").write_text(json.dumps({**plan, "variants": {
+        "sentence": {"label": "sentence level"}, "lever": {"label": "a lever"}}}), encoding="utf-8")
     authors = tmp_path / "benchmarks" / tables.AUTHORS
     authors.parent.mkdir(parents=True)
     authors.write_text(json.dumps({"test": {"ent_f1": 50, "rel_f1": 40.5, "rel_strict_f1": 30.125}}), encoding="utf-8")
@@ -256,3 +287,7 @@ def test_the_readme_accuracy_table_puts_the_context_plan_under_the_authors_run(t
         ["sentence level", "best dev", "61.00 ± 1.41", "41.00 ± 1.41", "31.00 ± 1.41", "", "", "", "1, 2"],
         ["context", "best dev", "64.00 ± 1.41", "42.00 ± 1.41", "33.00 ± 2.83", "+3.00", "+1.00", "+2.00", "1, 2"],
     ]
+    write_runs_table(levers / "sentence" / "results_test_runs.csv", [(1, 60, 40, 30), (2, 62, 42, 32)])
+    write_runs_table(levers / "lever" / "results_test_runs.csv", [(1, 61, 40, 31), (2, 62, 43, 33)])
+    assert body(tables.render_table(readme))[-1] == [
+        "a lever", "best dev", "61.50 ± 0.71", "41.50 ± 2.12", "32.00 ± 1.41", "+0.50", "+0.50", "+1.00", "1, 2"]
