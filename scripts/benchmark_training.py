@@ -8,15 +8,16 @@
 With `--plan`, the config and overrides are those of a variant of a scripts/run_paired_variants.py
 plan; `-o` then replaces the plan's overrides key by key.
 
-Everything is built from CONFIG as `allennlp train` builds it (reader, vocabulary, model, data
-loader, trainer with its optimizer, gradient clipping and learning-rate schedule), and the trainer
-runs its own training epochs: forward, backward, clipping and optimizer step per batch. Validation,
-checkpoints and the final archive are left out. The clock runs from the end of the first (warm-up)
-batch to the end of the last one, so it includes the data loading between batches (and, with
-several epochs, the data loader's restart at each epoch); the sentences per second are those of the
-batches after the first. Peak memory is measured as in benchmark_efficiency.py, from the end of
-the setup to the end of training (so it includes the optimizer's state). Runs in one process, on
-the device the config's trainer uses: GPU 0 when there is one, unless -o '{"trainer.cuda_device": -1}'.
+The config is trained as `allennlp train` trains it (`train_model`: reader, vocabulary, model,
+data loader, trainer with its optimizer, gradient clipping and learning-rate schedule) in a
+temporary directory, without its validation and test data, and with one more trainer callback,
+`benchmark_clock`, defined here: it reads the clock at the end of every training batch, so the
+time runs from the end of the first (warm-up) batch to the end of the last one and includes the
+data loading between batches (and, with several epochs, the checkpoint and the data loader's
+restart at each epoch); the sentences per second are those of the batches after the first. Peak
+memory is measured as in benchmark_efficiency.py, from the trainer's start to its end (so it
+includes the optimizer's state, not the archive). Runs in one process, on the device the config's
+trainer uses: GPU 0 when there is one, unless -o '{"trainer.cuda_device": -1}'.
 """
 import argparse
 import json
@@ -31,25 +32,39 @@ import torch
 # The script's folder is on sys.path: the shared helpers and the plugin's registrations.
 from benchmark_efficiency import (BenchmarkError, PeakMemory, machine_info, report_header,
                                   shareable_path, synchronize)
-from allennlp.commands.train import TrainModel
+from allennlp.commands.train import train_model
 from allennlp.common import Params
-from allennlp.common.util import prepare_environment
 from allennlp.training.callbacks import TrainerCallback
 from sinet_allen.files import write_json_atomically
 
 
+@TrainerCallback.register("benchmark_clock")
 class BatchClock(TrainerCallback):
-    """The time at the end of every training batch and how many sentences it held."""
+    """The time at the end of every training batch and how many sentences it held, each epoch's
+    wall time, and the peak memory from the start of training to its end. `allennlp train` builds
+    it from the config's callbacks; it leaves its figures in the serialization directory."""
 
-    def __init__(self, device: torch.device) -> None:
-        super().__init__(serialization_dir="")
-        self.device = device
-        self.marks: List[tuple] = []
+    FILE = "benchmark_clock.json"
+
+    def on_start(self, trainer, is_primary: bool = True, **kwargs) -> None:
+        self.device = trainer.cuda_device  # a torch.device
+        self.marks: List[Tuple[float, int]] = []
+        self.epoch_ends = [time.perf_counter()]
+        self.memory = PeakMemory(self.device).__enter__()
 
     def on_batch(self, trainer, batch_inputs, batch_outputs, batch_metrics, epoch, batch_number,
                  is_training, **kwargs) -> None:
         synchronize(self.device)  # the optimizer step's kernels may still be queued
         self.marks.append((time.perf_counter(), sum(len(batch["metadata"]) for batch in batch_inputs)))
+
+    def on_epoch(self, trainer, metrics, epoch, is_primary: bool = True, **kwargs) -> None:
+        self.epoch_ends.append(time.perf_counter())
+
+    def on_end(self, trainer, metrics=None, epoch=None, is_primary: bool = True, **kwargs) -> None:
+        self.memory.__exit__(None, None, None)
+        write_json_atomically(Path(self.serialization_dir) / self.FILE, {
+            "device": str(self.device), "marks": self.marks, "memory": self.memory.figures,
+            "epoch_seconds": [end - start for start, end in zip(self.epoch_ends, self.epoch_ends[1:])]})
 
 
 def plan_variant(plan: Path, name: str) -> Tuple[Path, Dict[str, Any]]:
@@ -85,53 +100,43 @@ def main(argv: Optional[List[str]] = None) -> int:
         overrides = {**overrides, **json.loads(args.overrides), "trainer.num_epochs": args.epochs}
         if args.limit:
             overrides["data_loader.batches_per_epoch"] = args.limit
-        params = Params.from_file(str(config), overrides)
-        if "distributed" in params:
+        settings = Params.from_file(str(config), overrides).as_dict(quiet=True)
+        if "distributed" in settings:
             raise BenchmarkError("distributed training is not measured: leave SINET_CUDA_DEVICES unset")
-        prepare_environment(params)  # the config's seeds
-        params.pop("evaluation", None)  # read by `allennlp evaluate` only, as `allennlp train` drops it
-        params.pop("include_in_archive", None)  # what train_model packs into the archive; no archive here
+        for key in ("validation_data_path", "test_data_path", "evaluate_on_test"):
+            settings.pop(key, None)  # training alone: no validation, no test evaluation
+        trainer = settings["trainer"]
+        trainer["callbacks"] = [*trainer.get("callbacks", []), {"type": "benchmark_clock"}]
         with tempfile.TemporaryDirectory() as serialization_dir:
-            trainer = TrainModel.from_params(params=params, serialization_dir=serialization_dir,
-                                             local_rank=0).trainer
-            clock = BatchClock(trainer.cuda_device)
-            # What train() does around its epochs, less validation, checkpoints and the archive;
-            # AllenNLP 2.10.1 is the last release, so these private parts stay as they are.
-            trainer._callbacks.append(clock)
-            for callback in trainer._callbacks:
-                callback.on_start(trainer, is_primary=True)
-            epoch_seconds = []
-            with PeakMemory(trainer.cuda_device) as memory:
-                for epoch in range(args.epochs):
-                    start = time.perf_counter()
-                    trainer._train_epoch(epoch)
-                    epoch_seconds.append(time.perf_counter() - start)
-        if len(clock.marks) < 2:
+            train_model(Params(settings), serialization_dir)
+            clock = json.loads((Path(serialization_dir) / BatchClock.FILE).read_text(encoding="utf-8"))
+        if len(clock["marks"]) < 2:
             raise BenchmarkError("training ran fewer than 2 batches: nothing to time after the warm-up batch")
     except BenchmarkError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
-    seconds = clock.marks[-1][0] - clock.marks[0][0]
-    sentences = sum(count for _, count in clock.marks[1:])
+    marks, memory = clock["marks"], clock["memory"]
+    seconds = marks[-1][0] - marks[0][0]
+    sentences = sum(count for _, count in marks[1:])
     report = {
-        **report_header(__file__, argv, machine_info(trainer.cuda_device)),
+        **report_header(__file__, argv, machine_info(torch.device(clock["device"]))),
         "config": shareable_path(config),
         **({"plan": shareable_path(args.plan), "variant": args.variant} if args.plan else {}),
         "overrides": overrides,
         "epochs": args.epochs,
-        "batches": len(clock.marks),
-        "sentences": sum(count for _, count in clock.marks),
+        "batches": len(marks),
+        "sentences": sum(count for _, count in marks),
         "timed": "training batches after the first, data loading included; validation not run",
         "seconds": seconds,
         "sentences_per_second": sentences / seconds,
-        "epoch_seconds": epoch_seconds,
-        "memory": memory.figures,
+        "epoch_seconds": clock["epoch_seconds"],
+        "memory": memory,
     }
     print(f"{report['sentences']} training sentences in {report['batches']} batches on "
           f"{report['machine']['device']}: {report['sentences_per_second']:.1f} sentences/s "
-          f"(after the first batch, validation excluded); peak RSS +{memory.figures['rss_growth_mb']:.1f} MB"
-          + (f", CUDA peak {memory.figures['cuda_peak_mb']:.1f} MB" if memory.figures["cuda_peak_mb"] else ""))
+          f"(after the first batch, validation excluded); peak RSS +{memory['rss_growth_mb']:.1f} MB"
+          + (f", CUDA peak {memory['cuda_peak_mb']:.1f} MB" if memory["cuda_peak_mb"] else ""))
     write_json_atomically(args.output, report)
     print(f"wrote {args.output}")
     return 0
