@@ -5,6 +5,8 @@ every `allennlp` command loads this plugin."""
 import argparse
 import logging
 
+from sinet_allen.predictors.decoding_options import DecodingOptions
+
 logger = logging.getLogger(__name__)
 
 
@@ -34,8 +36,9 @@ def extract_with_ray(args: argparse.Namespace) -> None:
     from sinet_allen.predictors.ray_extraction import WorkerOptions, extract_files
 
     try:
+        decoding = DecodingOptions(args.overlapping_entities, args.relation_threshold, args.max_length)
         options = WorkerOptions(args.num_workers, args.cpus_per_worker, args.gpus_per_worker, args.batch_size,
-                                args.inference_precision, args.max_retries)
+                                args.inference_precision, args.max_retries, decoding, not args.no_bucketing)
         summary = extract_files(args.archive_file, args.input_file, args.output_dir, args.input_format,
                                 args.shard_lines, options, args.ray_address)
     except (ValueError, FileNotFoundError) as error:  # the inputs, the output folder or the options

@@ -44,6 +44,7 @@ from allennlp.common.util import JsonDict
 from pyarrow import fs
 
 from sinet_allen.models.joint_ie_model import PRECISIONS
+from sinet_allen.predictors.decoding_options import DecodingOptions
 from sinet_allen.predictors.extraction import (
     FORMAT_OF_EXTENSION, Summary, load_predictor, numbered_inputs, predict_in_groups, resolve_input_format)
 from sinet_allen.predictors.prediction_format import dump_line, error_record
@@ -75,6 +76,11 @@ class WorkerOptions:
     max_retries : `int`, optional (default = `3`)
         How often a shard is predicted again after the actor predicting it died (Ray restarts the
         actor); then its lines get error records. (`extract_dataset`'s batches are retried without limit.)
+    decoding : `DecodingOptions`, optional (default = the archive's)
+        The decoding options every actor's predictor uses (flat entities, the relation threshold,
+        `max_length`), as `sinet-extract` takes them.
+    bucketing : `bool`, optional (default = `True`)
+        False batches sentences in input order rather than by length (the same output, slower).
     """
 
     num_workers: int = 1
@@ -83,6 +89,8 @@ class WorkerOptions:
     batch_size: int = 32
     inference_precision: str = "float32"
     max_retries: int = 3
+    decoding: DecodingOptions = DecodingOptions()
+    bucketing: bool = True
 
     def __post_init__(self) -> None:
         if self.inference_precision not in PRECISIONS:
@@ -294,7 +302,8 @@ class ModelWorker:
         torch.set_num_threads(max(1, math.floor(options.cpus_per_worker)))
         # Ray shows an actor only the GPUs it reserved (CUDA_VISIBLE_DEVICES): its first one is its own.
         cuda_device = 0 if options.gpus_per_worker > 0 else -1
-        self.predictor = load_predictor(archive, cuda_device, options.inference_precision)
+        self.predictor = load_predictor(archive, cuda_device, options.inference_precision,
+                                        decoding=options.decoding, bucketing=options.bucketing)
         self.batch_size = options.batch_size
         self.max_retries = options.max_retries
 
@@ -349,8 +358,8 @@ def claim_output_dir(output_dir: str, settings: Dict[str, Any]) -> None:
     if filesystem.get_file_info(manifest).type == fs.FileType.File:
         with filesystem.open_input_stream(manifest) as stream:
             recorded = json.loads(stream.read())
-        differences = [f"{key} {recorded.get(key)!r} there, {value!r} now"
-                       for key, value in settings.items() if recorded.get(key) != value]
+        differences = [f"{key} {recorded.get(key)!r} there, {settings.get(key)!r} now"
+                       for key in sorted(settings.keys() | recorded.keys()) if recorded.get(key) != settings.get(key)]
         if differences:
             raise ValueError(f"{posixpath.join(output_dir, MANIFEST)}: the outputs there were written with other "
                              f"settings ({'; '.join(differences)}); give another --output-dir or the same settings")
@@ -387,7 +396,8 @@ def extract_files(archive: Union[str, os.PathLike], source: Union[str, os.PathLi
         raise FileNotFoundError(f"{archive}: no such model archive")
     inputs = find_inputs(source, input_format)
     claim_output_dir(output_dir, {"archive": archive, "input_format": input_format, "shard_lines": shard_lines,
-                                  "inference_precision": options.inference_precision})
+                                  "inference_precision": options.inference_precision,
+                                  **({"decoding": options.decoding.to_json()} if options.decoding.to_json() else {})})
     remove_temporaries(output_dir)
     summary = RunSummary()
     with ray_session(ray_address, options):

@@ -90,6 +90,27 @@ def test_the_command_on_a_folder_writes_what_sinet_extract_writes_per_file(
     assert not temporaries(tmp_path)
 
 
+def test_the_workers_decode_with_the_commands_decoding_options(
+        local_ray, eager_archive, inputs, tmp_path, monkeypatch):
+    """--no-overlapping-entities, --relation-threshold and --no-bucketing reach every worker: the
+    outputs are sinet-extract's with the same options, and a rerun with other options is refused."""
+    options = ["--no-overlapping-entities", "--relation-threshold", 0.9, "--no-bucketing"]
+    assert sinet_extract(monkeypatch, eager_archive, inputs / "c.jsonl", "--output-file", tmp_path / "single.jsonl",
+                         *options) == 0
+    assert sinet_extract(monkeypatch, eager_archive, inputs / "c.jsonl", "--output-file", tmp_path / "eager.jsonl") == 0
+    assert (tmp_path / "single.jsonl").read_text() != (tmp_path / "eager.jsonl").read_text()  # the options matter
+    status = sinet_extract(monkeypatch, eager_archive, inputs / "c.jsonl", "--engine", "ray", "--output-dir",
+                           tmp_path / "ray", "--num-workers", 1, "--shard-lines", SHARD_LINES, *options)
+    assert status == 0
+    assert joined_output(tmp_path / "ray", "c.jsonl") == (tmp_path / "single.jsonl").read_text()
+    assert json.loads((tmp_path / "ray" / MANIFEST).read_text())["decoding"] == {
+        "overlapping_entities": False, "relation_threshold": 0.9}
+    status = sinet_extract(monkeypatch, eager_archive, inputs / "c.jsonl", "--engine", "ray", "--output-dir",
+                           tmp_path / "ray", "--shard-lines", SHARD_LINES)
+    assert "the outputs there were written with other settings (decoding {'overlapping_entities': False, " \
+           "'relation_threshold': 0.9} there, None now)" in status
+
+
 def test_the_input_is_a_file_a_folder_or_a_glob_and_outputs_keep_the_paths_under_it(inputs):
     assert [(file.name, file.input_format) for file in find_inputs(inputs)] == [
         ("abstracts/a.jsonl", "jsonl"), ("abstracts/more/b.txt", "text"), ("c.jsonl", "jsonl")]
