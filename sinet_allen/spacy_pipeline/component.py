@@ -25,6 +25,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from spacy.util import filter_spans, minibatch
 
 from sinet_allen.extractor import Extractor
+from sinet_allen.predictors.decoding_options import DecodingOptions
 from sinet_allen.predictors.extraction import load_predictor
 from sinet_allen.spacy_pipeline.relations import store_relations
 from sinet_allen.text import CharSpan, sentence_token_spans
@@ -128,10 +129,8 @@ class SinetComponent(Pipe):
         self.spans_key = spans_key
         self.set_ents = set_ents
         self.batch_size = batch_size
-        self.overlapping_entities = overlapping_entities
-        self.relation_threshold = relation_threshold
+        self.decoding = DecodingOptions(overlapping_entities, relation_threshold, max_length)  # checked here
         self.inference_precision = inference_precision
-        self.max_length = max_length
         self.cuda_device = cuda_device
         self._extractor: Optional[Extractor] = None
 
@@ -140,21 +139,8 @@ class SinetComponent(Pipe):
         """The archive's `Extractor`, loaded on first use."""
         if self._extractor is None:
             self._extractor = Extractor(load_predictor(self.archive, self.cuda_device, self.inference_precision,
-                                                       overrides=self.archive_overrides()))
+                                                       decoding=self.decoding))
         return self._extractor
-
-    def archive_overrides(self) -> JsonDict:
-        """The decoding options as overrides of the archived config (those of `allennlp predict -o`)."""
-        overrides: JsonDict = {}
-        if self.overlapping_entities is not None:
-            overrides["model.overlapping_entities"] = self.overlapping_entities
-        if self.relation_threshold is not None:
-            overrides["model.relation_threshold"] = self.relation_threshold
-        if self.max_length is not None:
-            # The reader's indexer folds the wordpieces, the embedder encodes the segments.
-            overrides["validation_dataset_reader.max_length"] = self.max_length
-            overrides["model.embedder.token_embedders.tokens.max_length"] = self.max_length
-        return overrides
 
     # --- spaCy's entry points ------------------------------------------------------------------
 

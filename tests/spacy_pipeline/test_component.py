@@ -117,11 +117,17 @@ def test_pipe_pools_the_docs_of_a_batch_into_the_predictors_batches(nlp, monkeyp
 def test_decoding_options_reach_the_model(graded_archive):
     flat = graded_pipeline(graded_archive, overlapping_entities=False, relation_threshold=0.9,
                           inference_precision="bfloat16")
-    model = flat.get_pipe("sinet").extractor.predictor.model
-    assert (model.overlapping_entities, model.relation_threshold, model.inference_precision) == (False, 0.9, "bfloat16")
+    predictor = flat.get_pipe("sinet").extractor.predictor
+    assert (predictor.decoding.overlapping_entities, predictor.decoding.relation_threshold) == (False, 0.9)
+    assert predictor.model.inference_precision == "bfloat16"
     doc = flat(TEXTS[0])
     tokens = [token for span in doc.spans["sinet"] for token in range(span.start, span.end)]
     assert len(tokens) == len(set(tokens)) > 0  # flat: no token in two entities
+
+
+def test_a_wrong_decoding_option_is_refused_when_the_pipe_is_added(graded_archive):
+    with pytest.raises(ValueError, match="relation_threshold must be a number from 0 to 1, got 2"):
+        graded_pipeline(graded_archive, relation_threshold=2)
 
 
 def test_set_ents_writes_entities_that_do_not_overlap(graded_archive):
