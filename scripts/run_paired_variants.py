@@ -9,7 +9,12 @@ and compared with the plan's baseline by `allennlp sinet-significance` on the sa
 The plan (JSON) names `variants` ({name: {"config": path, "overrides": {...}, "label": text}}; config
 paths are relative to the directory the script runs in; the label names the variant in the tables of
 scripts/make_benchmark_tables.py), `baseline` (one of them, or null), `seeds`, and
-optionally `folds`, `split` ("test" or "dev"), `models` ("best", "final") and `macro`.
+optionally `folds`, `split` ("test" or "dev"), `models` ("best", "final"), `macro` and `threads`.
+
+`threads` fixes torch's CPU threads for every run of the plan. On a CPU the same config and seed
+give the same run only with the same number of threads (the sums of a matrix product are split
+differently), so a pair is a pair only when both runs had the plan's threads; two processes with
+one thread each then share a 2-core machine.
 
 Runs go seed by seed, the baseline and then the other variants of a seed before the next seed, so
 that a session cut off leaves whole pairs. They train under `runs/<plan folder>/` (`--runs`); each
@@ -30,6 +35,7 @@ from typing import Dict, List, Optional, Sequence
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import torch  # noqa: E402
 from allennlp.common.util import import_module_and_submodules  # noqa: E402
 
 from sinet_allen.commands.experiment import SinetExperiment  # noqa: E402
@@ -58,6 +64,7 @@ class Plan:
             self.split: str = spec.get("split", "test")
             self.models: List[str] = spec.get("models", ["best"])
             self.macro: bool = spec.get("macro", False)
+            self.threads: Optional[int] = spec.get("threads")
             for name, variant in self.variants.items():
                 variant["config"] = Path(variant["config"])
                 variant.setdefault("overrides", {})
@@ -166,6 +173,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     unknown = set(args.variants or ()) - set(plan.variants)
     if unknown:
         raise SystemExit(f"{args.plan}: no variants {sorted(unknown)}; the plan has {sorted(plan.variants)}")
+    if plan.threads:
+        torch.set_num_threads(plan.threads)
     if not args.tables_only:
         for seed in args.seeds or plan.seeds:
             for fold in plan.folds:

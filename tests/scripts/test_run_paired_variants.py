@@ -5,6 +5,7 @@ import importlib.util
 import json
 
 import pytest
+import torch
 from allennlp.common import Params
 
 from tests.conftest import FIXTURE_CONFIG, REPO
@@ -85,6 +86,23 @@ def test_variants_can_be_split_between_two_processes(measured, tmp_path, monkeyp
     assert trained == [("lower_threshold", 2), ("lower_threshold", 3)]
     with pytest.raises(SystemExit, match=r"no variants \['tomorrow'\]"):
         paired.main([str(plan), "--variants", "tomorrow"])
+
+
+def test_a_plans_threads_are_the_threads_of_every_run(tmp_path, monkeypatch):
+    """Runs pair only with the same torch threads: the plan's `threads` holds for each run."""
+    plan = write_plan(tmp_path / "records", [1])
+    spec = json.loads(plan.read_text(encoding="utf-8"))
+    plan.write_text(json.dumps({**spec, "threads": 1}), encoding="utf-8")
+    threads = []
+    monkeypatch.setattr(paired, "train_and_record", lambda *args: threads.append(torch.get_num_threads()))
+    monkeypatch.setattr(paired, "bootstrap", lambda plan, name, run: None)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert paired.main([str(plan), "--runs", str(tmp_path / "runs")]) == 0
+    finally:
+        torch.set_num_threads(before)
+    assert threads == [1, 1]
 
 
 def test_a_missing_report_is_written_later_or_says_why_it_cannot_be(measured, tmp_path, caplog):
