@@ -11,10 +11,10 @@ paths are relative to the directory the script runs in; the label names the vari
 scripts/make_benchmark_tables.py), `baseline` (one of them, or null), `seeds`, and
 optionally `folds`, `split` ("test" or "dev"), `models` ("best", "final"), `macro` and `threads`.
 
-`threads` fixes torch's CPU threads for every run of the plan. On a CPU the same config and seed
-give the same run only with the same number of threads (the sums of a matrix product are split
-differently), so a pair is a pair only when both runs had the plan's threads; two processes with
-one thread each then share a 2-core machine.
+`threads` fixes torch's CPU threads for every run of the plan, so that its runs train in the same
+conditions wherever they run (a kernel may split its sums by thread count, and a run recorded
+under other conditions need not be reproduced); two processes with one thread each share a
+2-core machine.
 
 Runs go seed by seed, the baseline and then the other variants of a seed before the next seed, so
 that a session cut off leaves whole pairs. They train under `runs/<plan folder>/` (`--runs`); each
