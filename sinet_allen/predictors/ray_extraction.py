@@ -22,7 +22,10 @@ held is predicted again; after `max_retries` deaths on one shard its lines get e
 line that exhausts a worker's memory does not stop the run). A shard whose output exists is not predicted
 again, so a run stopped at any point and started again into the same OUT completes it without
 duplicates. OUT/_extraction.json records what the outputs depend on (the archive, the input format,
-the shard size, the precision), and a rerun with other settings is refused.
+the shard size, the precision, the decoding options), and a rerun with other settings is refused.
+A run that completes records its summary, its shards and each input file's size and modification
+time in OUT/_complete.json: a rerun while those hold (and every shard's output is there) reports
+that summary without starting Ray or reading the inputs again.
 """
 import io
 import json
@@ -53,6 +56,7 @@ from sinet_allen.predictors.sinet_predictor import SinetPredictor
 logger = logging.getLogger(__name__)
 
 MANIFEST = "_extraction.json"
+COMPLETION = "_complete.json"  # a finished run: its summary, shards and inputs
 TEMPORARY_MARK = ".partial-"  # in the name of a shard's output while it is written
 PREDICTION_COLUMN = "prediction"
 
@@ -365,10 +369,15 @@ def claim_output_dir(output_dir: str, settings: Dict[str, Any]) -> None:
                              f"settings ({'; '.join(differences)}); give another --output-dir or the same settings")
         return
     filesystem.create_dir(folder, recursive=True)
-    temporary = f"{manifest}{TEMPORARY_MARK}{uuid.uuid4().hex}"
+    _write_json(filesystem, manifest, settings)
+
+
+def _write_json(filesystem: fs.FileSystem, path: str, value: Any) -> None:
+    """A JSON file written whole or not at all: under a temporary name, then renamed."""
+    temporary = f"{path}{TEMPORARY_MARK}{uuid.uuid4().hex}"
     with filesystem.open_output_stream(temporary) as stream:
-        stream.write(json.dumps(settings, indent=2).encode("utf-8") + b"\n")
-    filesystem.move(temporary, manifest)
+        stream.write(json.dumps(value, indent=2).encode("utf-8") + b"\n")
+    filesystem.move(temporary, path)
 
 
 def remove_temporaries(output_dir: str) -> None:
@@ -398,8 +407,12 @@ def extract_files(archive: Union[str, os.PathLike], source: Union[str, os.PathLi
     claim_output_dir(output_dir, {"archive": archive, "input_format": input_format, "shard_lines": shard_lines,
                                   "inference_precision": options.inference_precision,
                                   **({"decoding": options.decoding.to_json()} if options.decoding.to_json() else {})})
+    files = input_states(inputs)
+    finished = completed_run(output_dir, files)
+    if finished is not None:
+        return finished
     remove_temporaries(output_dir)
-    summary = RunSummary()
+    summary, outputs = RunSummary(), []
     with ray_session(ray_address, options):
         shards = ray.data.from_items([asdict(file) for file in inputs]).flat_map(
             plan_shards, fn_kwargs={"output_dir": output_dir, "shard_lines": shard_lines})
@@ -407,8 +420,45 @@ def extract_files(archive: Union[str, os.PathLike], source: Union[str, os.PathLi
                                      **options.map_arguments(archive))
         for shard in written.iter_rows():
             summary.add_shard(shard)
+            outputs.append(shard["output"])
     remove_temporaries(output_dir)
+    record_completion(output_dir, files, summary, outputs)
     return summary
+
+
+def input_states(inputs: List[InputFile]) -> List[Dict[str, Any]]:
+    """Each input file's path, size and modification time: what a finished run's outputs were made from."""
+    states = []
+    for file in inputs:
+        filesystem, path = location(file.path)
+        info = filesystem.get_file_info(path)
+        states.append({"path": file.path, "size": info.size, "mtime_ns": info.mtime_ns})
+    return states
+
+
+def completed_run(output_dir: str, files: List[Dict[str, Any]]) -> Optional[RunSummary]:
+    """The summary of the run that completed `output_dir` from these very inputs (no modification
+    time unknown), when every one of its shards' outputs is still there; else None."""
+    filesystem, folder = location(output_dir)
+    record_path = posixpath.join(folder, COMPLETION)
+    if filesystem.get_file_info(record_path).type != fs.FileType.File:
+        return None
+    with filesystem.open_input_stream(record_path) as stream:
+        record = json.loads(stream.read())
+    if record["inputs"] != files or any(file["mtime_ns"] is None for file in files):
+        return None
+    outputs = [location(output)[1] for output in record["outputs"]]
+    if any(info.type != fs.FileType.File for info in filesystem.get_file_info(outputs)):
+        return None
+    logger.info("%s: completed by an earlier run from the same inputs; nothing to predict", output_dir)
+    return RunSummary(**{**record["summary"], "reused": record["summary"]["shards"]})
+
+
+def record_completion(output_dir: str, files: List[Dict[str, Any]], summary: RunSummary,
+                      outputs: List[str]) -> None:
+    filesystem, folder = location(output_dir)
+    _write_json(filesystem, posixpath.join(folder, COMPLETION),
+                {"inputs": files, "summary": asdict(summary), "outputs": sorted(outputs)})
 
 
 def extract_dataset(dataset: "ray.data.Dataset", archive: Union[str, os.PathLike],

@@ -2,8 +2,8 @@
 with two CPU workers and the fixture model that calls every span a Method (so that there are entities
 and relations to compare): the outputs of several input files equal `sinet-extract`'s, an error
 record sits at its file and line, a worker that dies mid-run loses and duplicates nothing, a rerun
-completes an interrupted output without predicting its finished shards again, and a user's own
-Ray Dataset gets one prediction per row."""
+completes an interrupted output without predicting its finished shards again (and reports a completed
+one without starting Ray), and a user's own Ray Dataset gets one prediction per row."""
 import json
 import os
 from dataclasses import asdict
@@ -14,9 +14,10 @@ import ray
 
 from conftest import sinet_extract
 from sinet_allen.predictors.extraction import extract_file, load_predictor
+from sinet_allen.predictors import ray_extraction
 from sinet_allen.predictors.ray_extraction import (
-    MANIFEST, PREDICTION_COLUMN, TEMPORARY_MARK, Shard, ShardExtractor, WorkerOptions, extract_dataset,
-    extract_files, find_inputs, plan_shards, ray_session)
+    MANIFEST, PREDICTION_COLUMN, TEMPORARY_MARK, RunSummary, Shard, ShardExtractor, WorkerOptions, completed_run,
+    extract_dataset, extract_files, find_inputs, input_states, plan_shards, ray_session)
 
 TWO_WORKERS = WorkerOptions(num_workers=2, batch_size=2)
 INPUTS = {
@@ -211,6 +212,22 @@ def test_a_rerun_completes_an_interrupted_output_without_predicting_finished_sha
     with pytest.raises(ValueError, match=f"{MANIFEST}: the outputs there were written with other settings "
                                          r"\(shard_lines 2 there, 3 now\)"):
         extract_files(eager_archive, inputs, tmp_path, shard_lines=3, options=TWO_WORKERS)
+
+
+def test_a_rerun_of_a_completed_output_reports_it_without_starting_ray(
+        local_ray, eager_archive, inputs, tmp_path, monkeypatch):
+    source = inputs / "c.jsonl"
+    first = extract_files(eager_archive, source, tmp_path, shard_lines=SHARD_LINES, options=TWO_WORKERS)
+    assert (first.lines, first.shards, first.reused) == (5, 3, 0)
+    monkeypatch.setattr(ray_extraction, "ray_session", lambda *args: pytest.fail("Ray started for a finished output"))
+    again = extract_files(eager_archive, source, tmp_path, shard_lines=SHARD_LINES, options=TWO_WORKERS)
+    assert again == RunSummary(**{**asdict(first), "reused": 3})
+    # Another input, a changed input or a lost output: the run is not complete, Ray is needed.
+    files = input_states(find_inputs(source))
+    assert completed_run(str(tmp_path), input_states(find_inputs(inputs / "abstracts"))) is None
+    assert completed_run(str(tmp_path), [{**files[0], "size": files[0]["size"] + 1}]) is None
+    (tmp_path / "c.jsonl" / "lines-000000003-000000004.jsonl").unlink()
+    assert completed_run(str(tmp_path), files) is None
 
 
 def test_a_users_dataset_gets_one_prediction_per_row(local_ray, eager_archive):
