@@ -869,6 +869,10 @@ TABLES: List[Table] = [
         missing=plan_command("context/seeds")),
     Table("levers-tuning", BENCHMARKS_PAGE, ("lever, SciERC dev, seed 1", *PLAN_HEADERS), [
         Group(plan_variants("levers/tuning"), PLAN_CELLS)], missing=plan_command("levers/tuning")),
+    Table("levers-tuning-significance", BENCHMARKS_PAGE, ("lever − sentence level, SciERC dev", "seed", "model",
+                                                          *F1_HEADERS), [
+        Group(plan_bootstraps("levers/tuning"), ("{label}", "{run}", "{model}", *BOOTSTRAP))],
+        missing=plan_command("levers/tuning")),
     Table("levers-training-cost", BENCHMARKS_PAGE, (
         "lever (its tuning variant)", "training sentences/s: pass 1", "pass 2 (reverse order)", "mean",
         "time per epoch vs sentence level", "peak memory growth", "date", "file (pass 2: under repeat/)"), [
