@@ -404,9 +404,10 @@ def extract_files(archive: Union[str, os.PathLike], source: Union[str, os.PathLi
     if "://" not in archive and not os.path.isfile(archive):  # rather than in every worker, after Ray started
         raise FileNotFoundError(f"{archive}: no such model archive")
     inputs = find_inputs(source, input_format)
+    decoding = options.decoding.to_json()  # recorded only when set: folders of the archive's decoding stay valid
     claim_output_dir(output_dir, {"archive": archive, "input_format": input_format, "shard_lines": shard_lines,
                                   "inference_precision": options.inference_precision,
-                                  **({"decoding": options.decoding.to_json()} if options.decoding.to_json() else {})})
+                                  **({"decoding": decoding} if decoding else {})})
     files = input_states(inputs)
     finished = completed_run(output_dir, files)
     if finished is not None:
