@@ -21,7 +21,9 @@ Failures. An actor that dies (a killed process, a lost machine) is restarted by 
 held is predicted again; after `max_retries` deaths on one shard its lines get error records (one
 line that exhausts a worker's memory does not stop the run). A shard whose output exists is not predicted
 again, so a run stopped at any point and started again into the same OUT completes it without
-duplicates. OUT/_extraction.json records what the outputs depend on (the archive, the input format,
+duplicates. OUT/_inputs.json records the size and modification time of each input file its outputs
+were made from: when a rerun finds an input file changed, that file's outputs are deleted and
+predicted again (a warning says so), never reused. OUT/_extraction.json records what the outputs depend on (the archive, the input format,
 the shard size, the precision, the decoding options), and a rerun with other settings is refused.
 A run that completes records its summary, its shards and each input file's size and modification
 time in OUT/_complete.json: a rerun while those hold (and every shard's output is there) reports
@@ -33,6 +35,7 @@ import logging
 import math
 import os
 import posixpath
+import re
 import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -57,6 +60,7 @@ logger = logging.getLogger(__name__)
 
 MANIFEST = "_extraction.json"
 COMPLETION = "_complete.json"  # a finished run: its summary, shards and inputs
+INPUT_RECORD = "_inputs.json"  # the state of each input file the outputs were made from, by its name
 TEMPORARY_MARK = ".partial-"  # in the name of a shard's output while it is written
 PREDICTION_COLUMN = "prediction"
 
@@ -222,6 +226,9 @@ def plan_shards(row: Dict[str, Any], output_dir: str, shard_lines: int) -> List[
     if lines % shard_lines:
         shards.append(_shard(file, output_dir, start, position, lines - lines % shard_lines + 1, lines % shard_lines))
     return shards
+
+
+SHARD_OUTPUT = re.compile(r"lines-\d{9}-\d{9}\.jsonl")  # the name `_shard` gives a shard's output
 
 
 def _shard(file: InputFile, output_dir: str, start: int, end: int, first_line: int, lines: int) -> Dict[str, Any]:
@@ -413,6 +420,7 @@ def extract_files(archive: Union[str, os.PathLike], source: Union[str, os.PathLi
     if finished is not None:
         return finished
     remove_temporaries(output_dir)
+    forget_outputs_of_changed_inputs(output_dir, inputs, files)
     summary, outputs = RunSummary(), []
     with ray_session(ray_address, options):
         shards = ray.data.from_items([asdict(file) for file in inputs]).flat_map(
@@ -435,6 +443,34 @@ def input_states(inputs: List[InputFile]) -> List[Dict[str, Any]]:
         info = filesystem.get_file_info(path)
         states.append({"path": file.path, "size": info.size, "mtime_ns": info.mtime_ns})
     return states
+
+
+def _same_content(state: Dict[str, Any], recorded: Dict[str, Any]) -> bool:
+    """Whether an input file is as it was: its size and modification time (not its path: a moved folder
+    of inputs keeps its outputs)."""
+    return (state["size"], state["mtime_ns"]) == (recorded["size"], recorded["mtime_ns"])
+
+
+def forget_outputs_of_changed_inputs(output_dir: str, inputs: List[InputFile], files: List[Dict[str, Any]]) -> None:
+    """Deletes the shard outputs of each input file that changed since they were written (so that they
+    are predicted again rather than reused), then records the inputs' states for the next run."""
+    filesystem, folder = location(output_dir)
+    record_path = posixpath.join(folder, INPUT_RECORD)
+    recorded = {}
+    if filesystem.get_file_info(record_path).type == fs.FileType.File:
+        with filesystem.open_input_stream(record_path) as stream:
+            recorded = json.loads(stream.read())
+    for file, state in zip(inputs, files):
+        if file.name in recorded and not _same_content(state, recorded[file.name]):
+            stale = [info.path for info in filesystem.get_file_info(
+                fs.FileSelector(posixpath.join(folder, file.name), allow_not_found=True))
+                if info.type == fs.FileType.File and SHARD_OUTPUT.fullmatch(posixpath.basename(info.path))]
+            for path in stale:
+                filesystem.delete_file(path)
+            logger.warning("%s changed since its outputs in %s were written: its %d shard output(s) are deleted and "
+                           "predicted again", file.path, posixpath.join(output_dir, file.name), len(stale))
+        recorded[file.name] = state
+    _write_json(filesystem, record_path, recorded)
 
 
 def completed_run(output_dir: str, files: List[Dict[str, Any]]) -> Optional[RunSummary]:

@@ -3,7 +3,7 @@ with two CPU workers and the fixture model that calls every span a Method (so th
 and relations to compare): the outputs of several input files equal `sinet-extract`'s, an error
 record sits at its file and line, a worker that dies mid-run loses and duplicates nothing, a rerun
 completes an interrupted output without predicting its finished shards again (and reports a completed
-one without starting Ray), and a user's own Ray Dataset gets one prediction per row."""
+one without starting Ray, and predicts an input changed since again), and a user's own Ray Dataset gets one prediction per row."""
 import json
 import os
 from dataclasses import asdict
@@ -228,6 +228,24 @@ def test_a_rerun_of_a_completed_output_reports_it_without_starting_ray(
     assert completed_run(str(tmp_path), [{**files[0], "size": files[0]["size"] + 1}]) is None
     (tmp_path / "c.jsonl" / "lines-000000003-000000004.jsonl").unlink()
     assert completed_run(str(tmp_path), files) is None
+
+
+def test_the_outputs_of_an_input_changed_since_are_predicted_again_not_reused(
+        local_ray, eager_archive, inputs, tmp_path, caplog):
+    source, outputs = tmp_path / "inputs" / "c.jsonl", tmp_path / "out"
+    source.parent.mkdir()
+    source.write_bytes((inputs / "c.jsonl").read_bytes())
+    first = extract_files(eager_archive, source, outputs, shard_lines=SHARD_LINES, options=TWO_WORKERS)
+    assert (first.lines, first.shards) == (5, 3)
+    # Shorter by two lines, its second line another sentence: three of the old outputs would be wrong.
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)[:3]
+    lines[1] = json.dumps({"sentence": "Parsers are evaluated on treebanks."}) + "\n"
+    source.write_text("".join(lines), encoding="utf-8")
+    again = extract_files(eager_archive, source, outputs, shard_lines=SHARD_LINES, options=TWO_WORKERS)
+    assert (again.lines, again.shards, again.reused) == (3, 2, 0)
+    extract_file(load_predictor(eager_archive), source, tmp_path / "single.jsonl")
+    assert joined_output(outputs, "c.jsonl") == (tmp_path / "single.jsonl").read_text(encoding="utf-8")
+    assert f"{source} changed since its outputs" in caplog.text and "3 shard output(s) are deleted" in caplog.text
 
 
 def test_a_users_dataset_gets_one_prediction_per_row(local_ray, eager_archive):
