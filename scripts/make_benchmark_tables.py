@@ -480,11 +480,13 @@ def plan_dev_decision(folder: str, task: str = "rel_strict_f1") -> Source:
             differences = [100 * (runs[run][f"best_validation_{task}"] - baseline[run][f"best_validation_{task}"])
                            for run in paired]
             mean = statistics.mean(differences)
-            error = statistics.stdev(differences) / math.sqrt(len(differences)) if len(differences) > 1 else math.nan
+            # One run has no standard error: its mean is shown alone, and the decision waits anyway.
+            error = statistics.stdev(differences) / math.sqrt(len(differences)) if len(differences) > 1 else None
             expected = len(plan["seeds"]) * len(plan.get("folds") or [None])
             decision = (f"pending: {len(paired)} of {expected} runs" if len(paired) < expected
-                        else "adopted" if mean > error else "not adopted")
+                        else "adopted" if error is not None and mean > error else "not adopted")
             records.append({"label": label, "runs": run_list(paired), "mean": mean, "error": error,
+                            "estimate": f"{mean:+.2f}" + (f" ± {error:.2f}" if error is not None else ""),
                             "differences": ", ".join(f"{difference:+.2f}" for difference in differences),
                             "decision": decision})
         return records
@@ -884,7 +886,7 @@ TABLES: List[Table] = [
         Group(plan_variants("levers/seeds"), PLAN_CELLS)], missing=plan_command("levers/seeds")),
     Table("levers-decision", BENCHMARKS_PAGE, ("lever − sentence level, SciERC dev (best epoch)", "seeds",
                                                "Rel+ difference per seed", "mean ± standard error", "decision"), [
-        Group(plan_dev_decision("levers/seeds"), ("{label}", "{runs}", "{differences}", "{mean:+.2f} ± {error:.2f}",
+        Group(plan_dev_decision("levers/seeds"), ("{label}", "{runs}", "{differences}", "{estimate}",
                                                   "{decision}"))], missing=plan_command("levers/seeds")),
     Table("levers-significance", BENCHMARKS_PAGE, ("lever − sentence level, SciERC test", "seed", "model",
                                                    *F1_HEADERS), [

@@ -244,12 +244,14 @@ def decision_rows():
 def test_the_decision_adopts_a_lever_more_than_one_standard_error_above_zero(tmp_path, monkeypatch):
     """The rule of docs/benchmarks.md on the runs' best validation Rel+: paired per seed with the
     baseline, adopted when the mean difference exceeds its standard error over all the plan's
-    seeds; pending while seeds are missing."""
+    seeds; pending while seeds are missing (one run: its difference alone, no standard error)."""
     plan = {"baseline": "base", "split": "test", "seeds": [1, 2, 3],
             "variants": {"base": {"label": "base"}, "up": {"label": "up"}, "noisy": {"label": "noisy"}}}
     plan_folder = make_plan(tmp_path, monkeypatch, "levers/seeds", plan)
     write_validation_runs(plan_folder, "base", [("seed1", 0.30), ("seed2", 0.30), ("seed3", 0.30)])
-    write_validation_runs(plan_folder, "up", [("seed1", 0.31), ("seed2", 0.32), ("seed3", 0.30)])
+    write_validation_runs(plan_folder, "up", [("seed1", 0.31)])
+    assert decision_rows() == [["up", "1", "+1.00", "+1.00", "pending: 1 of 3 runs"]]
+    write_validation_runs(plan_folder, "up", [("seed2", 0.32), ("seed3", 0.30)])
     write_validation_runs(plan_folder, "noisy", [("seed1", 0.33), ("seed2", 0.28)])
     assert decision_rows() == [["up", "1, 2, 3", "+1.00, +2.00, +0.00", "+1.00 ± 0.58", "adopted"],
                                ["noisy", "1, 2", "+3.00, -2.00", "+0.50 ± 2.50", "pending: 2 of 3 runs"]]
