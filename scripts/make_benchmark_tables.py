@@ -410,18 +410,17 @@ def paired_deltas(folder: Path, plan: Dict, variant: str, model: str) -> Dict[st
             for run in sorted(set(runs) & set(baseline))}
 
 
-def plan_variants(folder: str, baseline: bool = True) -> Source:
+def plan_variants(folder: str) -> Source:
     """Per model and variant with recorded runs: its label, `model`, per task its mean ± std over
     the runs (the runner's summary; a single run's figures as they are), `delta` per task (the
-    mean of its per-run differences from the baseline, empty for the baseline) and `runs`. With
-    `baseline` false, the baseline's rows are left out (another table shows them)."""
+    mean of its per-run differences from the baseline, empty for the baseline) and `runs`."""
     def source():
         path = data(folder)
         plan, records = read_json(path / "plan.json"), []
         for model in plan.get("models", ["best"]):
             for variant, label in plan_labels(path).items():
                 runs = recorded_runs(path, variant, plan["split"], model)
-                if not runs or (not baseline and variant == plan["baseline"]):
+                if not runs:
                     continue
                 if len(runs) > 1:
                     summary = read_csv(runner_results(path, variant, plan["split"], model, per_run=False))[0]
@@ -725,7 +724,7 @@ TABLES: List[Table] = [
                                     *per_task("{{task}:.2f}"), "", "", "", "")),
         Group(json_file(AUTHORS), (f"the {AUTHORS_RUN}", "final", *per_task("{test[{task}]:.2f}"), "", "", "", "")),
         Group(plan_variants("context/seeds"), PLAN_CELLS),
-        Group(plan_variants("levers/seeds", baseline=False), PLAN_CELLS)]),
+        Group(plan_variants("levers/seeds"), PLAN_CELLS)]),
     Table("scierc-summary", BENCHMARKS_PAGE, ("SciERC test, F1 %", *F1_HEADERS,
                                               "training time (15 epochs, dev evaluation included)"), [
         Group(json_file(AUTHORS), (f"{AUTHORS_RUN}, final model, the target", *per_task("{test[{task}]:.2f}"),
