@@ -23,8 +23,8 @@ line that exhausts a worker's memory does not stop the run). A shard whose outpu
 again, so a run stopped at any point and started again into the same OUT completes it without
 duplicates. OUT/_inputs.json records the size and modification time of each input file its outputs
 were made from: when a rerun finds an input file changed, that file's outputs are deleted and
-predicted again (a warning says so), never reused. OUT/_extraction.json records what the outputs depend on (the archive, the input format,
-the shard size, the precision, the decoding options), and a rerun with other settings is refused.
+predicted again (a warning says so), never reused. OUT/_extraction.json records what the outputs
+depend on (the archive, the input format, the shard size, the precision, the decoding options), and a rerun with other settings is refused.
 A run that completes records its summary, its shards and each input file's size and modification
 time in OUT/_complete.json: a rerun while those hold (and every shard's output is there) reports
 that summary without starting Ray or reading the inputs again.
@@ -366,9 +366,8 @@ def claim_output_dir(output_dir: str, settings: Dict[str, Any]) -> None:
     """Records the settings the outputs depend on, or refuses a folder written with other ones."""
     filesystem, folder = location(output_dir)
     manifest = posixpath.join(folder, MANIFEST)
-    if filesystem.get_file_info(manifest).type == fs.FileType.File:
-        with filesystem.open_input_stream(manifest) as stream:
-            recorded = json.loads(stream.read())
+    recorded = _read_json(filesystem, manifest)
+    if recorded is not None:
         differences = [f"{key} {recorded.get(key)!r} there, {settings.get(key)!r} now"
                        for key in sorted(settings.keys() | recorded.keys()) if recorded.get(key) != settings.get(key)]
         if differences:
@@ -377,6 +376,14 @@ def claim_output_dir(output_dir: str, settings: Dict[str, Any]) -> None:
         return
     filesystem.create_dir(folder, recursive=True)
     _write_json(filesystem, manifest, settings)
+
+
+def _read_json(filesystem: fs.FileSystem, path: str) -> Optional[Any]:
+    """The JSON file's value, or None where there is no such file."""
+    if filesystem.get_file_info(path).type != fs.FileType.File:
+        return None
+    with filesystem.open_input_stream(path) as stream:
+        return json.loads(stream.read())
 
 
 def _write_json(filesystem: fs.FileSystem, path: str, value: Any) -> None:
@@ -456,10 +463,7 @@ def forget_outputs_of_changed_inputs(output_dir: str, inputs: List[InputFile], f
     are predicted again rather than reused), then records the inputs' states for the next run."""
     filesystem, folder = location(output_dir)
     record_path = posixpath.join(folder, INPUT_RECORD)
-    recorded = {}
-    if filesystem.get_file_info(record_path).type == fs.FileType.File:
-        with filesystem.open_input_stream(record_path) as stream:
-            recorded = json.loads(stream.read())
+    recorded = _read_json(filesystem, record_path) or {}
     for file, state in zip(inputs, files):
         if file.name in recorded and not _same_content(state, recorded[file.name]):
             stale = [info.path for info in filesystem.get_file_info(
@@ -477,11 +481,9 @@ def completed_run(output_dir: str, files: List[Dict[str, Any]]) -> Optional[RunS
     """The summary of the run that completed `output_dir` from these very inputs (no modification
     time unknown), when every one of its shards' outputs is still there; else None."""
     filesystem, folder = location(output_dir)
-    record_path = posixpath.join(folder, COMPLETION)
-    if filesystem.get_file_info(record_path).type != fs.FileType.File:
+    record = _read_json(filesystem, posixpath.join(folder, COMPLETION))
+    if record is None:
         return None
-    with filesystem.open_input_stream(record_path) as stream:
-        record = json.loads(stream.read())
     if record["inputs"] != files or any(file["mtime_ns"] is None for file in files):
         return None
     outputs = [location(output)[1] for output in record["outputs"]]
