@@ -228,12 +228,18 @@ def plan_shards(row: Dict[str, Any], output_dir: str, shard_lines: int) -> List[
     return shards
 
 
-SHARD_OUTPUT = re.compile(r"lines-\d{9}-\d{9}\.jsonl")  # the name `_shard` gives a shard's output
+def _shard_output_name(first_line: int, last_line: int) -> str:
+    return f"lines-{first_line:09d}-{last_line:09d}.jsonl"
+
+
+def _is_shard_output(name: str) -> bool:
+    """Whether `name` is one that `_shard_output_name` gives: it must come back from its own numbers."""
+    numbers = re.findall(r"\d+", name)
+    return len(numbers) == 2 and name == _shard_output_name(*map(int, numbers))
 
 
 def _shard(file: InputFile, output_dir: str, start: int, end: int, first_line: int, lines: int) -> Dict[str, Any]:
-    name = f"lines-{first_line:09d}-{first_line + lines - 1:09d}.jsonl"
-    output = posixpath.join(output_dir, file.name, name)
+    output = posixpath.join(output_dir, file.name, _shard_output_name(first_line, first_line + lines - 1))
     return asdict(Shard(file.path, file.input_format, start, end, first_line, lines, output))
 
 
@@ -468,7 +474,7 @@ def forget_outputs_of_changed_inputs(output_dir: str, inputs: List[InputFile], f
         if file.name in recorded and not _same_content(state, recorded[file.name]):
             stale = [info.path for info in filesystem.get_file_info(
                 fs.FileSelector(posixpath.join(folder, file.name), allow_not_found=True))
-                if info.type == fs.FileType.File and SHARD_OUTPUT.fullmatch(posixpath.basename(info.path))]
+                if info.type == fs.FileType.File and _is_shard_output(posixpath.basename(info.path))]
             for path in stale:
                 filesystem.delete_file(path)
             logger.warning("%s changed since its outputs in %s were written: its %d shard output(s) are deleted and "
