@@ -186,6 +186,14 @@ def test_cman_and_sinet_cpu_configs_differ_only_in_the_model_and_the_reader_view
         "dataset_reader.bio_tags", "validation_dataset_reader.bio_tags"}
 
 
+def test_weight_averaging_is_one_setting_that_follows_the_epochs(fixture_env, tmp_path):
+    averaged = tmp_path / "averaged.jsonnet"
+    averaged.write_text(f"(import '{CONFIG_DIR / 'cpu' / 'sinet_conll04_minilm.jsonnet'}') + {{ weight_averaging_epochs:: 3 }}")
+    trainer = load(averaged).as_dict(quiet=True)["trainer"]
+    assert trainer["moving_average"] == {"type": "uniform", "last_epochs": 3, "num_epochs": trainer["num_epochs"]}
+    assert "moving_average" not in load(MAIN).as_dict(quiet=True)["trainer"]  # the paper's setting
+
+
 def schedule(config: Path):
     trainer = load(config).as_dict(quiet=True)["trainer"]
     return trainer["learning_rate_scheduler"]["warmup_fraction"], trainer["grad_norm"]

@@ -37,6 +37,9 @@ local devices = env('SINET_CUDA_DEVICES');
   // the indexer and the embedder alike); null keeps inputs whole, limited to the encoder's 512.
   // Folding pads every input to a multiple of max_length: set it only where inputs are that long.
   max_length:: null,
+  // Stochastic weight averaging (docs/model.md, "Accuracy levers beyond the paper"): validate and
+  // save the mean of the weights of the last this many epochs; 0 trains without averaging.
+  weight_averaging_epochs:: 0,
 
   // ---- derived ----
   encoder:: if env('SINET_ENCODER') == '' then self.paper_encoder else env('SINET_ENCODER'),
@@ -125,6 +128,9 @@ local devices = env('SINET_CUDA_DEVICES');
       parameter_groups: [[['bias', 'LayerNorm\\.weight', 'norm\\.weight'], { weight_decay: 0.0 }]],
     },
     learning_rate_scheduler: { type: 'linear_warmup_fraction', warmup_fraction: $.warmup_fraction },
+    [if $.weight_averaging_epochs > 0 then 'moving_average']: {
+      type: 'uniform', last_epochs: $.weight_averaging_epochs, num_epochs: $.num_epochs,
+    },
     checkpointer: { keep_most_recent_by_count: 1 },
     // On CPU: reuse freed memory instead of mapping the large gradients afresh every step.
     // archive_extras: the encoder's configuration and tokenizer files, and the model card.

@@ -4,32 +4,49 @@ average (as it does AllenNLP's exponential average), so the archived model is th
 prediction costs nothing more."""
 from typing import Any, Dict, Iterable, Optional
 
+from allennlp.common.checks import ConfigurationError
 from allennlp.training.moving_average import MovingAverage, NamedParameter
 
 
 @MovingAverage.register("uniform")
 class UniformWeightAverage(MovingAverage):
     """
-    Before `start_update` the "average" is the current weights, so validation and the saved model
-    are those of ordinary training; from `start_update` on it is the mean of the weights after
-    each update since then, `start_update`'s included.
+    Before its first update the "average" is the current weights, so validation and the saved
+    model are those of ordinary training; from then on it is the mean of the weights after each
+    update since, the first one's included.
 
-    Registered as a `MovingAverage` with name "uniform":
-    `"trainer": {"moving_average": {"type": "uniform", "start_update": 3000}}`.
+    Registered as a `MovingAverage` with name "uniform", its first update given either directly
+    (`"trainer": {"moving_average": {"type": "uniform", "start_update": 3000}}`) or as the last
+    epochs of the run (`{"type": "uniform", "last_epochs": 5, "num_epochs": 15}`), which needs no
+    count of the training batches: an epoch's updates are those before the first validation.
 
     # Parameters
 
     parameters : `Iterable[Tuple[str, Parameter]]`, required
         The parameters to average; the trainer passes them (no config entry).
-    start_update : `int`, optional (default = `1`)
+    start_update : `int`, optional (default = `1` when `last_epochs` is not given)
         The first update (counted from 1 over the whole run, as the trainer counts batches) whose
-        weights enter the mean. Set it to the update where the last epochs to average begin,
-        e.g. `(num_epochs - k) * updates_per_epoch + 1` for the last k epochs.
+        weights enter the mean.
+    last_epochs : `int`, optional
+        Average the weights of the last this many epochs instead: the first update is
+        `(num_epochs - last_epochs) * updates_per_epoch + 1`.
+    num_epochs : `int`, optional
+        The run's epochs (the trainer's `num_epochs`), required with `last_epochs`.
     """
 
-    def __init__(self, parameters: Iterable[NamedParameter], start_update: int = 1) -> None:
+    def __init__(self, parameters: Iterable[NamedParameter], start_update: Optional[int] = None,
+                 last_epochs: Optional[int] = None, num_epochs: Optional[int] = None) -> None:
+        if last_epochs is not None and start_update is not None:
+            raise ConfigurationError("uniform weight average: give start_update or last_epochs, not both")
+        if last_epochs is not None and (num_epochs is None or not 0 < last_epochs <= num_epochs):
+            raise ConfigurationError(f"uniform weight average: last_epochs ({last_epochs}) needs num_epochs "
+                                     f"({num_epochs}) and must be between 1 and it")
         self.parameters = list(parameters)
-        self.start_update = start_update
+        self.epochs_before_start = 0 if last_epochs is None else num_epochs - last_epochs
+        # Unknown (None) until the first validation tells the updates of one epoch.
+        self.start_update = start_update if start_update is not None else (
+            1 if self.epochs_before_start == 0 else None)
+        self.updates = 0  # the trainer's count at the last update
         self.count = 0  # the updates averaged so far
         self.averages = {name: parameter.data.clone() for name, parameter in self.parameters}
         self.backups = {name: parameter.data.clone() for name, parameter in self.parameters}
@@ -37,7 +54,8 @@ class UniformWeightAverage(MovingAverage):
     def apply(self, num_updates: Optional[int] = None) -> None:
         if num_updates is None:
             raise ValueError("the uniform weight average needs the trainer's update count")
-        if num_updates < self.start_update:
+        self.updates = num_updates
+        if self.start_update is None or num_updates < self.start_update:
             self.count = 0
             for name, parameter in self.parameters:
                 self.averages[name].copy_(parameter.data)
@@ -47,6 +65,8 @@ class UniformWeightAverage(MovingAverage):
             self.averages[name].add_(parameter.data - self.averages[name], alpha=1.0 / self.count)
 
     def assign_average_value(self) -> None:
+        if self.start_update is None:  # the first validation: the updates so far are one epoch's
+            self.start_update = self.epochs_before_start * self.updates + 1
         for name, parameter in self.parameters:
             self.backups[name].copy_(parameter.data)
             parameter.data.copy_(self.averages[name])
@@ -56,9 +76,11 @@ class UniformWeightAverage(MovingAverage):
             parameter.data.copy_(self.backups[name])
 
     def state_dict(self) -> Dict[str, Any]:
-        return {"count": self.count, "averages": self.averages, "backups": self.backups}
+        return {"start_update": self.start_update, "updates": self.updates, "count": self.count,
+                "averages": self.averages, "backups": self.backups}
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        self.start_update, self.updates = state_dict["start_update"], state_dict["updates"]
         self.count = state_dict["count"]
         for name in self.averages:
             self.averages[name].copy_(state_dict["averages"][name])

@@ -1,7 +1,9 @@
 """The "uniform" moving average (stochastic weight averaging): the mean of the weights from
 `start_update` on, and the weights AllenNLP's trainer validates and saves."""
+import pytest
 import torch
 from allennlp.commands.train import train_model_from_file
+from allennlp.common.checks import ConfigurationError
 from allennlp.training.callbacks import TrainerCallback
 
 from conftest import FIXTURE_CONFIG
@@ -19,6 +21,29 @@ def test_the_average_is_the_current_weights_before_the_start_and_their_mean_afte
         assert weight.data.tolist() == [expected, expected]
         average.restore()
         assert weight.data.tolist() == [value, value]
+
+
+def test_the_last_epochs_start_after_as_many_updates_as_came_before_the_first_validation():
+    weight = torch.nn.Parameter(torch.zeros(1))
+    average = UniformWeightAverage([("w", weight)], last_epochs=1, num_epochs=3)
+    validated = []
+    for update in range(1, 10):  # three epochs of three updates, each followed by a validation
+        weight.data.fill_(float(update))
+        average.apply(update)
+        if update % 3 == 0:
+            average.assign_average_value()
+            validated.append(weight.item())
+            average.restore()
+    assert average.start_update == 7
+    assert validated == [3.0, 6.0, 8.0]  # the current weights, then the mean of updates 7-9
+
+
+@pytest.mark.parametrize("options", [{"start_update": 3, "last_epochs": 1, "num_epochs": 3},
+                                     {"last_epochs": 2}, {"last_epochs": 4, "num_epochs": 3},
+                                     {"last_epochs": 0, "num_epochs": 3}])
+def test_a_start_given_twice_or_last_epochs_outside_the_run_is_refused(options):
+    with pytest.raises(ConfigurationError, match="uniform weight average"):
+        UniformWeightAverage([("w", torch.nn.Parameter(torch.zeros(1)))], **options)
 
 
 def test_its_state_round_trips():
@@ -39,16 +64,30 @@ def test_its_state_round_trips():
 @TrainerCallback.register("record_bias_for_test")
 class RecordBias(TrainerCallback):
     """Keeps the entity classifier's bias after every training update (before any averaging)."""
-    seen = []
+    seen, validated = [], {}
 
     def on_batch(self, trainer, batch_inputs, batch_outputs, batch_metrics, epoch, batch_number, is_training,
                  is_primary=True, batch_grad_norm=None, **kwargs):
+        bias = trainer.model.entity_classifier.bias.detach().clone()
         if is_training:
-            RecordBias.seen.append(trainer.model.entity_classifier.bias.detach().clone())
+            RecordBias.seen.append(bias)
+        else:  # what each epoch's validation reads with
+            RecordBias.validated.setdefault(epoch, bias)
+
+
+def test_the_trainer_validates_the_mean_of_the_last_epoch(tmp_path):
+    RecordBias.seen, RecordBias.validated = [], {}
+    overrides = {"trainer.num_epochs": 2, "trainer.callbacks": [{"type": "record_bias_for_test"}],
+                 "trainer.moving_average": {"type": "uniform", "last_epochs": 1, "num_epochs": 2}}
+    train_model_from_file(str(FIXTURE_CONFIG), str(tmp_path), overrides=overrides)
+    per_epoch = len(RecordBias.seen) // 2
+    first, last = RecordBias.validated.values()
+    assert torch.equal(first, RecordBias.seen[per_epoch - 1])
+    assert torch.allclose(last, torch.stack(RecordBias.seen[per_epoch:]).mean(0), atol=1e-6)
 
 
 def test_the_trainer_validates_and_saves_the_averaged_weights(tmp_path):
-    RecordBias.seen = []
+    RecordBias.seen, RecordBias.validated = [], {}
     overrides = {"trainer.num_epochs": 1, "trainer.callbacks": [{"type": "record_bias_for_test"}],
                  "trainer.moving_average": {"type": "uniform", "start_update": 2}}
     model = train_model_from_file(str(FIXTURE_CONFIG), str(tmp_path), overrides=overrides)
