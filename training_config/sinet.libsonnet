@@ -38,7 +38,8 @@ local devices = env('SINET_CUDA_DEVICES');
   // Folding pads every input to a multiple of max_length: set it only where inputs are that long.
   max_length:: null,
   // Stochastic weight averaging (docs/model.md, "Accuracy levers beyond the paper"): validate and
-  // save the mean of the weights of the last this many epochs; 0 trains without averaging.
+  // save the mean of the weights of the last this many epochs; 0 trains without averaging. It
+  // counts them back from num_epochs:: here: `-o '{"trainer.num_epochs": n}'` leaves that count.
   weight_averaging_epochs:: 0,
 
   // ---- derived ----

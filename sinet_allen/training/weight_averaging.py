@@ -2,10 +2,13 @@
 mean of the weights after every update from `start_update` on. The trainer validates and saves the
 average (as it does AllenNLP's exponential average), so the archived model is the averaged one and
 prediction costs nothing more."""
+import logging
 from typing import Any, Dict, Iterable, Optional
 
 from allennlp.common.checks import ConfigurationError
 from allennlp.training.moving_average import MovingAverage, NamedParameter
+
+logger = logging.getLogger(__name__)
 
 
 @MovingAverage.register("uniform")
@@ -61,12 +64,16 @@ class UniformWeightAverage(MovingAverage):
                 self.averages[name].copy_(parameter.data)
             return
         self.count += 1
+        if self.count == 1:  # said in the log, since a run shorter than its start never averages
+            logger.info("Weight averaging starts at update %d", num_updates)
         for name, parameter in self.parameters:  # the running mean, one update at a time
             self.averages[name].add_(parameter.data - self.averages[name], alpha=1.0 / self.count)
 
     def assign_average_value(self) -> None:
         if self.start_update is None:  # the first validation: the updates so far are one epoch's
             self.start_update = self.epochs_before_start * self.updates + 1
+            logger.info("Weight averaging: %d updates per epoch, the average starts at update %d",
+                        self.updates, self.start_update)
         for name, parameter in self.parameters:
             self.backups[name].copy_(parameter.data)
             parameter.data.copy_(self.averages[name])
