@@ -14,9 +14,9 @@ logger = logging.getLogger(__name__)
 @MovingAverage.register("uniform")
 class UniformWeightAverage(MovingAverage):
     """
-    Before its first update the "average" is the current weights, so validation and the saved
-    model are those of ordinary training; from then on it is the mean of the weights after each
-    update since, the first one's included.
+    Before the first averaged update the "average" is the current weights, so validation and the
+    saved model are those of ordinary training; from then on it is the mean of the weights after
+    each update since, the first averaged one's included.
 
     Registered as a `MovingAverage` with name "uniform", its first update given either directly
     (`"trainer": {"moving_average": {"type": "uniform", "start_update": 3000}}`) or as the last
@@ -64,14 +64,13 @@ class UniformWeightAverage(MovingAverage):
                 self.averages[name].copy_(parameter.data)
             return
         self.count += 1
-        if self.count == 1:  # said in the log, since a run shorter than its start never averages
-            logger.info("Weight averaging starts at update %d", num_updates)
         for name, parameter in self.parameters:  # the running mean, one update at a time
             self.averages[name].add_(parameter.data - self.averages[name], alpha=1.0 / self.count)
 
     def assign_average_value(self) -> None:
         if self.start_update is None:  # the first validation: the updates so far are one epoch's
             self.start_update = self.epochs_before_start * self.updates + 1
+            # Said in the log: a run overridden to end before this update never averages.
             logger.info("Weight averaging: %d updates per epoch, the average starts at update %d",
                         self.updates, self.start_update)
         for name, parameter in self.parameters:
