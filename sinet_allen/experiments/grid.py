@@ -24,6 +24,7 @@ from allennlp.training import Checkpointer
 from sinet_allen.evaluation.sentence_serializer import SentenceSerializer
 from sinet_allen.files import write_json_atomically
 from sinet_allen.model_card import add_evaluation
+from sinet_allen.training.weight_averaging import assign_final_average
 
 logger = logging.getLogger(__name__)
 
@@ -119,11 +120,14 @@ def train(run: Run, directory: Path, overrides: str) -> None:
 
 
 def evaluate(directory: Path, split: str, cuda_device: int, batch_size: int, model: str = "best") -> None:
-    """Scores the run's archived best model, or with `model` "final" its last checkpoint, on the
-    split's file of its config; writes the predictions (the prediction format, a line per sentence,
-    with gold) beside the run's config.json, then the metrics."""
+    """Scores the run's archived best model, or with `model` "final" the weights it ended with (its
+    last checkpoint, or their average when it averaged them), on the split's file of its config;
+    writes the predictions (the prediction format, a line per sentence, with gold) beside the run's
+    config.json, then the metrics."""
     archive = load_archive(directory / "model.tar.gz", cuda_device=cuda_device,
                            weights_file=_last_checkpoint(directory) if model == "final" else None)
+    if model == "final":
+        assign_final_average(archive.model, archive.config, directory)
     data_path = archive.config.get(SPLIT_DATA_KEYS[split], None)
     if data_path is None:
         raise ValueError(f"{directory}: the config has no {SPLIT_DATA_KEYS[split]} to evaluate on")

@@ -3,9 +3,13 @@ mean of the weights after every update from `start_update` on. The trainer valid
 average (as it does AllenNLP's exponential average), so the archived model is the averaged one and
 prediction costs nothing more."""
 import logging
+from pathlib import Path
 from typing import Any, Dict, Iterable, Optional
 
+from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
+from allennlp.models import Model
+from allennlp.training import Checkpointer
 from allennlp.training.moving_average import MovingAverage, NamedParameter
 
 logger = logging.getLogger(__name__)
@@ -86,8 +90,29 @@ class UniformWeightAverage(MovingAverage):
                 "averages": self.averages, "backups": self.backups}
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
-        self.start_update, self.updates = state_dict["start_update"], state_dict["updates"]
+        # States saved before `last_epochs` existed (2026-12-07) carry neither: their start was configured.
+        self.start_update = state_dict.get("start_update", self.start_update)
+        self.updates = state_dict.get("updates", self.updates)
         self.count = state_dict["count"]
         for name in self.averages:
             self.averages[name].copy_(state_dict["averages"][name])
             self.backups[name].copy_(state_dict["backups"][name])
+
+
+def assign_final_average(model: Model, config: Params, serialization_dir: Path) -> None:
+    """Gives `model`, holding a run's last checkpoint (`model_state_*.th`), the weights the run ended
+    with. With a uniform average those are the average, which the trainer keeps in its training
+    state and not in the checkpoint's weights; a run without an average is left as it is."""
+    average_config = config.get("trainer", {}).get("moving_average", None)
+    if average_config is None:
+        return
+    average = MovingAverage.from_params(average_config.duplicate(), parameters=list(model.named_parameters()))
+    if not isinstance(average, UniformWeightAverage):
+        # AllenNLP's exponential average reloads its state onto the saved tensors, not onto the model.
+        raise ValueError(f"{serialization_dir}: its weights were averaged with {type(average).__name__}, whose "
+                         "final average cannot be put back on the model; evaluate the best model instead")
+    checkpoint = Checkpointer(str(serialization_dir)).load_checkpoint()
+    if checkpoint is None:
+        raise ValueError(f"{serialization_dir}: no training_state_*.th checkpoint holds the final weight average")
+    average.load_state_dict(checkpoint.trainer_state["moving_average"])
+    average.assign_average_value()

@@ -1,13 +1,17 @@
 """The "uniform" moving average (stochastic weight averaging): the mean of the weights from
-`start_update` on, and the weights AllenNLP's trainer validates and saves."""
+`start_update` on, the weights AllenNLP's trainer validates and saves, and the final model rebuilt
+from a run's last checkpoint."""
 import pytest
 import torch
 from allennlp.commands.train import train_model_from_file
+from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
+from allennlp.models.archival import load_archive
+from allennlp.training import Checkpointer
 from allennlp.training.callbacks import TrainerCallback
 
 from conftest import FIXTURE_CONFIG
-from sinet_allen.training.weight_averaging import UniformWeightAverage
+from sinet_allen.training.weight_averaging import UniformWeightAverage, assign_final_average
 
 
 def test_the_average_is_the_current_weights_before_the_start_and_their_mean_after():
@@ -97,3 +101,38 @@ def test_the_trainer_validates_and_saves_the_averaged_weights(tmp_path):
     assert torch.allclose(saved, expected, atol=1e-6)
     assert not torch.allclose(saved, RecordBias.seen[-1])  # not the last weights
     assert torch.allclose(model.entity_classifier.bias, expected, atol=1e-6)
+
+
+def test_a_state_saved_before_last_epochs_existed_keeps_the_configured_start():
+    weight = torch.nn.Parameter(torch.ones(1))
+    average = UniformWeightAverage([("w", weight)], start_update=2)
+    average.apply(1)
+    average.apply(2)
+    earlier_state = {key: value for key, value in average.state_dict().items()
+                     if key not in ("start_update", "updates")}
+    copy = UniformWeightAverage([("w", torch.nn.Parameter(torch.zeros(1)))], start_update=2)
+    copy.load_state_dict(earlier_state)
+    assert (copy.start_update, copy.count) == (2, 1)
+
+
+def test_the_final_model_is_the_average_the_run_ended_with(tmp_path):
+    RecordBias.seen, RecordBias.validated = [], {}
+    overrides = {"trainer.num_epochs": 2, "trainer.callbacks": [{"type": "record_bias_for_test"}],
+                 "trainer.moving_average": {"type": "uniform", "last_epochs": 1, "num_epochs": 2}}
+    train_model_from_file(str(FIXTURE_CONFIG), str(tmp_path), overrides=overrides)
+    last_checkpoint = Checkpointer(str(tmp_path)).find_latest_checkpoint()[0]
+    archive = load_archive(tmp_path / "model.tar.gz", weights_file=last_checkpoint)
+    assert torch.equal(archive.model.entity_classifier.bias, RecordBias.seen[-1])  # the checkpoint: raw weights
+    assign_final_average(archive.model, archive.config, tmp_path)
+    per_epoch = len(RecordBias.seen) // 2
+    expected = torch.stack(RecordBias.seen[per_epoch:]).mean(0)
+    assert torch.allclose(archive.model.entity_classifier.bias, expected, atol=1e-6)
+
+
+def test_a_run_without_an_average_keeps_its_weights_and_an_exponential_one_is_refused(tmp_path):
+    model = torch.nn.Linear(1, 1)
+    before = model.weight.detach().clone()
+    assign_final_average(model, Params({"trainer": {"moving_average": None}}), tmp_path)
+    assert torch.equal(model.weight, before)
+    with pytest.raises(ValueError, match="ExponentialMovingAverage.*evaluate the best model"):
+        assign_final_average(model, Params({"trainer": {"moving_average": {"type": "exponential"}}}), tmp_path)
