@@ -28,8 +28,9 @@ class SinetExperiment(Subcommand):
         subparser.add_argument("--eval-split", choices=sorted(SPLIT_DATA_KEYS), default="test",
                                help="the split each model is scored on (the config's data path for it)")
         subparser.add_argument("--final-model", action="store_true", help=(
-            "score each run's last checkpoint instead of its best dev model (files and table "
-            "named *_final); a trained run is only evaluated again"))
+            "score the weights each run ended with (its last checkpoint, or their average when the "
+            "config averages weights) instead of its best dev model (files and table named *_final); "
+            "a trained run is only evaluated again"))
         subparser.add_argument("--table-only", action="store_true",
                                help="train nothing; tabulate the complete runs under --output-dir")
         subparser.add_argument("--macro", action="store_true", help="add macro F1 columns (ADE)")
