@@ -192,6 +192,8 @@ def test_the_variants_table_pairs_seeds_with_the_baseline(tmp_path, monkeypatch)
     summary = tables.render_table(plan_table("a_comparison"))
     assert "| today | best dev | 61.00 ± 1.41 | 41.00 ± 1.41 | 31.00 ± 1.41 |  |  |  | 1, 2 |" in summary
     assert "| new one | final | 65.50 ± 6.36 | 45.00 ± 7.07 | 34.50 ± 7.78 | +1.00 | +0.00 | -1.00 | 1, 3 |" in summary
+    best_only = [record["model"] for record in tables.plan_variants("a_comparison", models=["best"])()]
+    assert best_only == ["best dev", "best dev"]
 
 
 def write_validation_runs(plan_folder, variant, scores):
