@@ -862,7 +862,8 @@ TABLES: List[Table] = [
             lambda record: f"{record['first']['sentences_per_second'] / record['sentences_per_second']:.2f}×",
             "{memory[rss_growth_mb]:.0f} MB", lambda record: record["date"][:10], "`benchmarks/{path}`"))],
         missing="python scripts/benchmark_training.py training_config/cpu/sinet_scierc_minilm_context.jsonnet "
-                "--limit 300 --output benchmarks/context/training_cpu_window128.json"),
+                "--limit 300 -o '{\"dataset_reader.context_window\": 128, \"dataset_reader.context_dropout\": 0}' "
+                "--output benchmarks/context/training_cpu_window128.json"),
     Table("context-seeds-dev", BENCHMARKS_PAGE, ("SciERC dev (best epoch), MiniLM", *F1_HEADERS, "seeds"), [
         Group(plan_validation("context/seeds"), ("{label}", *per_task("{{task}}"), "{runs}"))],
         missing=plan_command("context/seeds")),

@@ -33,6 +33,10 @@ local devices = env('SINET_CUDA_DEVICES');
   // read with each sentence (0: the sentence alone), and whether the agents and CTAM read them too.
   context_window:: 0,
   attend_to_context:: false,
+  // Context as training-time augmentation (FLERT's context dropout, docs/model.md): above 0, the
+  // training reader leaves the context_window out for this share of its sentences and evaluation
+  // reads sentences alone; 0 reads with the same context in training and evaluation.
+  context_dropout:: 0,
   // Inputs longer than this many wordpieces are encoded in segments of it (AllenNLP's folding, in
   // the indexer and the embedder alike); null keeps inputs whole, limited to the encoder's 512.
   // Folding pads every input to a multiple of max_length: set it only where inputs are that long.
@@ -74,8 +78,11 @@ local devices = env('SINET_CUDA_DEVICES');
     neg_entity_count: 100,
     neg_relation_count: 100,
     seed: $.seed,
+    [if $.context_dropout > 0 then 'context_dropout']: $.context_dropout,
   },
-  validation_dataset_reader: $.reader,
+  validation_dataset_reader: $.reader {
+    [if $.context_dropout > 0 then 'context_window']: 0,
+  },
   train_data_path: $.data_dir + '/' + $.train_file,
   validation_data_path: $.data_dir + '/' + $.dev_file,
   test_data_path: $.data_dir + '/' + $.test_file,
